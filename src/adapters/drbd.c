@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* drbd — drbdsetup events2 follower with restart backoff (see drbd.h). */
+#include "config.h"
+#include "adapters/drbd.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <qb/qblog.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#define LINE_MAX_BYTES 65536
+#define STABLE_RUN_MS 5000      /* a run this long resets the backoff */
+#define NS_PER_MS 1000000ULL
+
+struct line_buf {
+	char data[LINE_MAX_BYTES];
+	size_t len;
+	bool overflow;          /* discarding until the next newline */
+};
+
+struct ts_drbd_mon {
+	qb_loop_t *loop;
+	char *drbdsetup;
+	unsigned poll_ms, restart_min_ms, restart_max_ms, backoff_ms;
+	ts_drbd_changed_fn changed;
+	void *ctx;
+
+	struct ts_drbd_model *model;
+	pid_t pid;
+	int in_fd, out_fd, err_fd;
+	uint64_t started_ms;
+	unsigned long bad_lines;        /* in this run */
+	struct line_buf out, err;
+	qb_loop_timer_handle poll_timer, restart_timer;
+	bool poll_armed, restart_armed;
+};
+
+static void schedule_restart(struct ts_drbd_mon *m);
+static void arm_poll(struct ts_drbd_mon *m);
+
+static void close_fd(struct ts_drbd_mon *m, int *fd)
+{
+	if (*fd < 0)
+		return;
+	qb_loop_poll_del(m->loop, *fd);
+	close(*fd);
+	*fd = -1;
+}
+
+static void log_exit(const struct ts_drbd_mon *m, int status)
+{
+	if (WIFEXITED(status))
+		qb_log(LOG_ERR, "drbd: %s events2 exited with status %d; restarting in %u ms",
+		       m->drbdsetup, WEXITSTATUS(status), m->backoff_ms);
+	else if (WIFSIGNALED(status))
+		qb_log(LOG_ERR, "drbd: %s events2 killed by signal %d; restarting in %u ms",
+		       m->drbdsetup, WTERMSIG(status), m->backoff_ms);
+}
+
+/* Tear the child down: it either exited (EOF) or we are shutting down. */
+static void stop_child(struct ts_drbd_mon *m, bool expected)
+{
+	int status = 0;
+	pid_t r;
+
+	close_fd(m, &m->in_fd);
+	close_fd(m, &m->out_fd);
+	close_fd(m, &m->err_fd);
+	if (m->pid <= 0)
+		return;
+	r = waitpid(m->pid, &status, WNOHANG);
+	if (r == 0) {
+		/* It closed stdout but lives on, or we are stopping it:
+		 * drbdsetup ends promptly on SIGTERM. */
+		kill(m->pid, SIGTERM);
+		r = waitpid(m->pid, &status, 0);
+	}
+	if (!expected && r == m->pid) {
+		if (ts_now_ms() - m->started_ms >= STABLE_RUN_MS)
+			m->backoff_ms = m->restart_min_ms;
+		log_exit(m, status);
+	}
+	m->pid = -1;
+	if (m->poll_armed) {
+		qb_loop_timer_del(m->loop, m->poll_timer);
+		m->poll_armed = false;
+	}
+}
+
+static void handle_line(struct ts_drbd_mon *m, char *line, bool *changed)
+{
+	bool was_complete = ts_drbd_model_dump_complete(m->model);
+	int rc = ts_drbd_model_apply_line(m->model, line);
+	char safe[256];
+
+	if (rc == TS_E2_APPLIED) {
+		*changed = true;
+	} else if (rc == TS_E2_DUMP_DONE) {
+		*changed = true;
+		if (!was_complete)
+			qb_log(LOG_INFO, "drbd: initial state read (%zu resources)",
+			       ts_drbd_model_count(m->model));
+		arm_poll(m);
+	} else if (rc < 0) {
+		/* Log the first few in full, then one in a hundred: a
+		 * drbdsetup spewing garbage must not flood the journal. */
+		m->bad_lines++;
+		if (m->bad_lines <= 5 || m->bad_lines % 100 == 0) {
+			ts_sanitize_for_log(line, safe, sizeof(safe));
+			qb_log(LOG_ERR, "drbd: unparsable drbdsetup events2 output (%s, %lu so far): '%s'",
+			       rc == -ENOSPC ? "limit reached" : "malformed", m->bad_lines, safe);
+		}
+	}
+}
+
+static void handle_err_line(struct ts_drbd_mon *m, char *line, bool *changed)
+{
+	char safe[256];
+
+	ts_sanitize_for_log(line, safe, sizeof(safe));
+	if (safe[0])
+		qb_log(LOG_WARNING, "drbd: drbdsetup says: %s", safe);
+}
+
+/* Read what is there; split lines; returns false at EOF or error. */
+static bool drain_fd(struct ts_drbd_mon *m, int fd, struct line_buf *b,
+		     void (*on_line)(struct ts_drbd_mon *, char *, bool *), bool *changed)
+{
+	for (;;) {
+		ssize_t n = read(fd, b->data + b->len, sizeof(b->data) - 1 - b->len);
+		char *start, *nl;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return true;
+		if (n <= 0)
+			return false;
+		b->len += (size_t)n;
+		b->data[b->len] = '\0';
+		start = b->data;
+		while ((nl = memchr(start, '\n', b->len - (size_t)(start - b->data)))) {
+			*nl = '\0';
+			if (!b->overflow)
+				on_line(m, start, changed);
+			b->overflow = false;
+			start = nl + 1;
+		}
+		b->len -= (size_t)(start - b->data);
+		memmove(b->data, start, b->len);
+		if (b->len == sizeof(b->data) - 1) {
+			if (!b->overflow)
+				qb_log(LOG_ERR, "drbd: drbdsetup printed a line over %d bytes; "
+				       "discarding it", LINE_MAX_BYTES);
+			b->overflow = true;
+			b->len = 0;
+		}
+	}
+}
+
+static int on_stdout(int32_t fd, int32_t revents, void *data)
+{
+	struct ts_drbd_mon *m = data;
+	bool changed = false;
+	bool alive = drain_fd(m, fd, &m->out, handle_line, &changed);
+
+	if (!alive) {
+		stop_child(m, false);
+		ts_drbd_model_reset(m->model);
+		changed = true;
+		schedule_restart(m);
+	}
+	if (changed && m->changed)
+		m->changed(m->ctx);
+	return 0;
+}
+
+static int on_stderr(int32_t fd, int32_t revents, void *data)
+{
+	struct ts_drbd_mon *m = data;
+	bool unused = false;
+
+	if (!drain_fd(m, fd, &m->err, handle_err_line, &unused))
+		close_fd(m, &m->err_fd);
+	return 0;
+}
+
+static void on_poll_timer(void *data)
+{
+	struct ts_drbd_mon *m = data;
+	static const char req[] = "n\n";
+
+	m->poll_armed = false;
+	if (m->in_fd < 0)
+		return;
+	/* A full pipe means drbdsetup has not read the last request yet;
+	 * skipping this one is the right thing. */
+	if (write(m->in_fd, req, sizeof(req) - 1) < 0 && errno != EAGAIN)
+		qb_log(LOG_WARNING, "drbd: cannot ask drbdsetup for statistics: %s",
+		       strerror(errno));
+	arm_poll(m);
+}
+
+static void arm_poll(struct ts_drbd_mon *m)
+{
+	if (m->poll_armed || m->in_fd < 0)
+		return;
+	m->poll_armed = qb_loop_timer_add(m->loop, QB_LOOP_LOW, m->poll_ms * NS_PER_MS, m,
+					  on_poll_timer, &m->poll_timer) == 0;
+}
+
+static int spawn(struct ts_drbd_mon *m)
+{
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
+	pid_t pid;
+
+	if (pipe(in) < 0 || pipe(out) < 0 || pipe(err) < 0)
+		goto fail_pipes;
+	pid = fork();
+	if (pid < 0)
+		goto fail_pipes;
+	if (pid == 0) {
+		char *const argv[] = { m->drbdsetup, (char *)"events2", (char *)"--statistics",
+				       (char *)"--timestamps", (char *)"--poll", (char *)"all",
+				       NULL };
+
+		dup2(in[0], STDIN_FILENO);
+		dup2(out[1], STDOUT_FILENO);
+		dup2(err[1], STDERR_FILENO);
+		for (int fd = 3; fd < 1024; fd++)
+			close(fd);
+		signal(SIGPIPE, SIG_DFL);
+		execv(argv[0], argv);
+		dprintf(STDERR_FILENO, "cannot execute %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	close(err[1]);
+	m->pid = pid;
+	m->in_fd = in[1];
+	m->out_fd = out[0];
+	m->err_fd = err[0];
+	ts_fd_nonblock_cloexec(m->in_fd);
+	ts_fd_nonblock_cloexec(m->out_fd);
+	ts_fd_nonblock_cloexec(m->err_fd);
+	m->out.len = m->err.len = 0;
+	m->out.overflow = m->err.overflow = false;
+	m->started_ms = ts_now_ms();
+	m->bad_lines = 0;
+	qb_loop_poll_add(m->loop, QB_LOOP_MED, m->out_fd, POLLIN, m, on_stdout);
+	qb_loop_poll_add(m->loop, QB_LOOP_LOW, m->err_fd, POLLIN, m, on_stderr);
+	qb_log(LOG_INFO, "drbd: started %s events2 (pid %d)", m->drbdsetup, (int)pid);
+	return 0;
+
+fail_pipes:
+	for (int i = 0; i < 2; i++) {
+		if (in[i] >= 0)
+			close(in[i]);
+		if (out[i] >= 0)
+			close(out[i]);
+		if (err[i] >= 0)
+			close(err[i]);
+	}
+	return -errno;
+}
+
+static void on_restart_timer(void *data)
+{
+	struct ts_drbd_mon *m = data;
+	int rc;
+
+	m->restart_armed = false;
+	rc = spawn(m);
+	if (rc < 0) {
+		qb_log(LOG_ERR, "drbd: cannot start %s: %s", m->drbdsetup, strerror(-rc));
+		schedule_restart(m);
+	}
+}
+
+static void schedule_restart(struct ts_drbd_mon *m)
+{
+	if (m->restart_armed)
+		return;
+	m->restart_armed = qb_loop_timer_add(m->loop, QB_LOOP_MED,
+					     (uint64_t)m->backoff_ms * NS_PER_MS, m,
+					     on_restart_timer, &m->restart_timer) == 0;
+	m->backoff_ms = m->backoff_ms * 2 > m->restart_max_ms ? m->restart_max_ms
+							      : m->backoff_ms * 2;
+}
+
+int ts_drbd_mon_create(qb_loop_t *loop, const struct ts_drbd_mon_config *cfg,
+		       ts_drbd_changed_fn changed, void *ctx, struct ts_drbd_mon **out)
+{
+	struct ts_drbd_mon *m = ts_xcalloc(1, sizeof(*m));
+	int rc;
+
+	m->loop = loop;
+	m->drbdsetup = ts_xstrdup(cfg->drbdsetup);
+	m->poll_ms = cfg->poll_interval_ms;
+	m->restart_min_ms = cfg->restart_min_ms;
+	m->restart_max_ms = cfg->restart_max_ms;
+	m->backoff_ms = cfg->restart_min_ms;
+	m->changed = changed;
+	m->ctx = ctx;
+	m->model = ts_drbd_model_create();
+	m->pid = -1;
+	m->in_fd = m->out_fd = m->err_fd = -1;
+	rc = spawn(m);
+	if (rc < 0) {
+		qb_log(LOG_ERR, "drbd: cannot start %s: %s", m->drbdsetup, strerror(-rc));
+		schedule_restart(m);
+	}
+	*out = m;
+	return 0;
+}
+
+void ts_drbd_mon_destroy(struct ts_drbd_mon *m)
+{
+	if (!m)
+		return;
+	if (m->restart_armed)
+		qb_loop_timer_del(m->loop, m->restart_timer);
+	stop_child(m, true);
+	ts_drbd_model_destroy(m->model);
+	free(m->drbdsetup);
+	free(m);
+}
+
+const struct ts_drbd_model *ts_drbd_mon_model(const struct ts_drbd_mon *m)
+{
+	return m->model;
+}
+
+bool ts_drbd_mon_ready(const struct ts_drbd_mon *m)
+{
+	return m->pid > 0 && ts_drbd_model_dump_complete(m->model);
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * drbd — follows local DRBD through `drbdsetup events2 --statistics
+ * --timestamps --poll all`: reads its stream into a drbd_model, asks for a
+ * statistics refresh every poll interval (the kernel sends no event when
+ * only counters change), logs what drbdsetup says on stderr, and restarts it
+ * with exponential backoff when it exits — rebuilding the picture from the
+ * new `exists` dump, as DRBD's own consumers do.
+ */
+#ifndef TS_DRBD_H
+#define TS_DRBD_H
+
+#include <qb/qbloop.h>
+#include <stdbool.h>
+
+#include "core/drbd_model.h"
+
+struct ts_drbd_mon_config {
+	const char *drbdsetup;
+	unsigned poll_interval_ms;
+	unsigned restart_min_ms;
+	unsigned restart_max_ms;
+};
+
+/** Called after a batch of lines changed the model (or it was reset). */
+typedef void (*ts_drbd_changed_fn)(void *ctx);
+
+struct ts_drbd_mon;
+
+int ts_drbd_mon_create(qb_loop_t *loop, const struct ts_drbd_mon_config *cfg,
+		       ts_drbd_changed_fn changed, void *ctx, struct ts_drbd_mon **out);
+/** Stops drbdsetup (SIGTERM, then reaps it). */
+void ts_drbd_mon_destroy(struct ts_drbd_mon *m);
+
+const struct ts_drbd_model *ts_drbd_mon_model(const struct ts_drbd_mon *m);
+/** drbdsetup is running and its initial dump is complete. */
+bool ts_drbd_mon_ready(const struct ts_drbd_mon *m);
+
+#endif

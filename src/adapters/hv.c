@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* hv — libvirt adapter: VMs, firmware and volumes (see hv.h). */
+#include "config.h"
+#include "adapters/hv.h"
+
+#include <errno.h>
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#include <libxml/parser.h>
+#include <libxml/xpath.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+/* libvirt prints every error to stderr by default; we report them ourselves. */
+static void quiet_errors(void *data, virErrorPtr err)
+{
+}
+
+static char *xpath_string(xmlXPathContextPtr ctx, const char *expr)
+{
+	xmlXPathObjectPtr o = xmlXPathEvalExpression((const xmlChar *)expr, ctx);
+	char *s = NULL;
+
+	if (o && o->type == XPATH_STRING && o->stringval && o->stringval[0])
+		s = ts_xstrdup((const char *)o->stringval);
+	xmlXPathFreeObject(o);
+	return s;
+}
+
+static void copy_attr(xmlXPathContextPtr ctx, const char *expr, char *dst, size_t len)
+{
+	char *v = xpath_string(ctx, expr);
+
+	snprintf(dst, len, "%s", v ? v : "");
+	free(v);
+}
+
+static int parse_disks(xmlXPathContextPtr ctx, struct ts_vm *vm)
+{
+	xmlXPathObjectPtr disks = xmlXPathEvalExpression(
+		(const xmlChar *)"/domain/devices/disk[@device='disk' or not(@device)]", ctx);
+	bool any_boot_order = false;
+	int n;
+
+	if (!disks || !disks->nodesetval) {
+		xmlXPathFreeObject(disks);
+		return 0;
+	}
+	n = disks->nodesetval->nodeNr;
+	for (int i = 0; i < n && vm->n_volumes < TS_VM_MAX_VOLUMES; i++) {
+		struct ts_vm_volume *v = &vm->volumes[vm->n_volumes];
+		char *order;
+
+		ctx->node = disks->nodesetval->nodeTab[i];
+		copy_attr(ctx, "string(target/@dev)", v->target, sizeof(v->target));
+		copy_attr(ctx, "string(serial)", v->name, sizeof(v->name));
+		if (!v->name[0])
+			memcpy(v->name, v->target, sizeof(v->target));
+		copy_attr(ctx, "string(source/@file | source/@dev | source/@name)",
+			  v->path, sizeof(v->path));
+		order = xpath_string(ctx, "string(boot/@order)");
+		if (order) {
+			any_boot_order = true;
+			v->boot = strcmp(order, "1") == 0;
+			free(order);
+		}
+		vm->n_volumes++;
+	}
+	if (!any_boot_order && vm->n_volumes > 0)
+		vm->volumes[0].boot = true;
+	xmlXPathFreeObject(disks);
+	return 0;
+}
+
+int ts_hv_parse_domain_xml(const char *xml, struct ts_vm *vm)
+{
+	xmlDocPtr doc;
+	xmlXPathContextPtr ctx;
+	char *fw, *loader;
+
+	memset(vm, 0, sizeof(*vm));
+	doc = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
+			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (!doc)
+		return -EINVAL;
+	ctx = xmlXPathNewContext(doc);
+	copy_attr(ctx, "string(/domain/name)", vm->name, sizeof(vm->name));
+	fw = xpath_string(ctx, "string(/domain/os/@firmware)");
+	loader = xpath_string(ctx, "string(/domain/os/loader/@type)");
+	/* UEFI is either firmware autoselection or an explicit pflash loader. */
+	vm->uefi = (fw && strcmp(fw, "efi") == 0) || (loader && strcmp(loader, "pflash") == 0);
+	free(fw);
+	free(loader);
+	parse_disks(ctx, vm);
+	xmlXPathFreeContext(ctx);
+	xmlFreeDoc(doc);
+	return vm->name[0] ? 0 : -EINVAL;
+}
+
+static const char *state_str(int state)
+{
+	switch (state) {
+	case VIR_DOMAIN_RUNNING: return "running";
+	case VIR_DOMAIN_BLOCKED: return "blocked";
+	case VIR_DOMAIN_PAUSED: return "paused";
+	case VIR_DOMAIN_SHUTDOWN: return "shutdown";
+	case VIR_DOMAIN_SHUTOFF: return "shut off";
+	case VIR_DOMAIN_CRASHED: return "crashed";
+	case VIR_DOMAIN_PMSUSPENDED: return "pmsuspended";
+	default: return "unknown";
+	}
+}
+
+int ts_hv_list(const char *uri, struct ts_vm **vms, size_t *n, char **errmsg)
+{
+	virConnectPtr conn;
+	virDomainPtr *doms = NULL;
+	struct ts_vm *out;
+	int count;
+
+	*vms = NULL;
+	*n = 0;
+	virSetErrorFunc(NULL, quiet_errors);
+	conn = virConnectOpenReadOnly(uri);
+	if (!conn) {
+		virErrorPtr e = virGetLastError();
+
+		*errmsg = ts_xasprintf("cannot connect to libvirt at %s: %s", uri,
+				       e && e->message ? e->message : "unknown error");
+		return -EIO;
+	}
+	count = virConnectListAllDomains(conn, &doms, 0);
+	if (count < 0) {
+		virErrorPtr e = virGetLastError();
+
+		*errmsg = ts_xasprintf("cannot list domains: %s",
+				       e && e->message ? e->message : "unknown error");
+		virConnectClose(conn);
+		return -EIO;
+	}
+	out = ts_xcalloc((size_t)count + 1, sizeof(*out));
+	for (int i = 0; i < count; i++) {
+		char *xml = virDomainGetXMLDesc(doms[i], 0);
+		int state = 0, reason = 0;
+
+		if (xml && ts_hv_parse_domain_xml(xml, &out[*n]) == 0) {
+			if (virDomainGetState(doms[i], &state, &reason, 0) == 0)
+				snprintf(out[*n].state, sizeof(out[*n].state), "%s",
+					 state_str(state));
+			(*n)++;
+		}
+		free(xml);
+		virDomainFree(doms[i]);
+	}
+	free(doms);
+	virConnectClose(conn);
+	*vms = out;
+	return 0;
+}

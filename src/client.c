@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* client — libqb IPC client for twinsnapd (see client.h). */
+#include "config.h"
+#include "client.h"
+
+#include <errno.h>
+#include <qb/qbipcc.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adapters/ipc_server.h"
+
+struct ts_client {
+	qb_ipcc_connection_t *conn;
+	int32_t next_id;
+};
+
+int ts_client_connect(const char *service, struct ts_client **out)
+{
+	struct ts_client *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	errno = 0;
+	c->conn = qb_ipcc_connect(service, TS_IPC_MAX_MSG);
+	if (!c->conn) {
+		int err = errno ? errno : ECONNREFUSED;
+
+		free(c);
+		return -err;
+	}
+	*out = c;
+	return 0;
+}
+
+void ts_client_close(struct ts_client *c)
+{
+	if (!c)
+		return;
+	qb_ipcc_disconnect(c->conn);
+	free(c);
+}
+
+int ts_client_call(struct ts_client *c, const Twinsnap__Request *rq, int timeout_ms,
+		   Twinsnap__Reply **reply)
+{
+	size_t len = twinsnap__request__get_packed_size(rq);
+	struct qb_ipc_request_header hdr;
+	struct iovec iov[2];
+	uint8_t *req_buf = malloc(len ? len : 1);
+	uint8_t *resp = malloc(TS_IPC_MAX_MSG);
+	struct qb_ipc_response_header *rh = (void *)resp;
+	ssize_t n;
+	int rc = 0;
+
+	if (!req_buf || !resp) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	twinsnap__request__pack(rq, req_buf);
+	hdr.id = TS_IPC_MSG_REQUEST;
+	hdr.size = (int32_t)(sizeof(hdr) + len);
+	iov[0].iov_base = &hdr;
+	iov[0].iov_len = sizeof(hdr);
+	iov[1].iov_base = req_buf;
+	iov[1].iov_len = len;
+	n = qb_ipcc_sendv_recv(c->conn, iov, 2, resp, TS_IPC_MAX_MSG, timeout_ms);
+	if (n < 0) {
+		rc = n == -EAGAIN ? -ETIMEDOUT : (int)n;
+		goto out;
+	}
+	if ((size_t)n < sizeof(*rh) || rh->size != n) {
+		rc = -EPROTO;
+		goto out;
+	}
+	*reply = twinsnap__reply__unpack(NULL, (size_t)n - sizeof(*rh), resp + sizeof(*rh));
+	if (!*reply)
+		rc = -EPROTO;
+out:
+	free(req_buf);
+	free(resp);
+	return rc;
+}
