@@ -314,6 +314,13 @@ static void resolve_names(struct ts_agent *a)
 	const char *mine = NULL;
 
 	a->nodeid = ts_cluster_local_nodeid(a->cluster);
+	/* Drop the placeholder for ourselves made before corosync answered. */
+	for (size_t i = 0; i < a->n_peers; i++) {
+		if (a->peers[i].nodeid == 0) {
+			a->peers[i] = a->peers[--a->n_peers];
+			break;
+		}
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct ts_peer *p = peer_add(a, nodes[i].nodeid, nodes[i].name);
 
@@ -392,6 +399,9 @@ int ts_agent_create(qb_loop_t *loop, const struct ts_config *cfg, struct ts_agen
 		snprintf(a->node_name, sizeof(a->node_name), "%s", cfg->node_name);
 	else if (gethostname(host, sizeof(host) - 1) == 0)
 		snprintf(a->node_name, sizeof(a->node_name), "%s", host);
+
+	/* Until corosync tells us our nodeid, show ourselves as nodeid 0. */
+	peer_add(a, 0, a->node_name);
 
 	rc = ts_statedb_open(cfg->state_dir, &a->db, errmsg);
 	if (rc < 0)

@@ -214,7 +214,9 @@ static int apply_file(struct ts_config *c, GKeyFile *kf, const char *path, char 
 			}
 			v = g_key_file_get_string(kf, *g, *k, NULL);
 			if (!v) {
-				rc = fail(errmsg, path, "[%s] %s: cannot read value", *g, *k);
+				rc = fail(errmsg, path,
+					  "[%s] %s: value is not printable UTF-8 or has a bad escape",
+					  *g, *k);
 				break;
 			}
 			rc = set_value(c, spec, v, path, errmsg);

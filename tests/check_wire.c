@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Unit tests of the CPG message encoding (proto/wire): round trips and hostile bytes. */
+#include "config.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_common.h"
+#include "core/tserr.h"
+#include "proto/wire.h"
+
+static struct ts_cluster_msg *sample_report(void)
+{
+	struct ts_cluster_msg *m = calloc(1, sizeof(*m));
+
+	m->protocol = TS_PROTOCOL_VERSION;
+	strcpy(m->sender, "pm2");
+	m->request = 77;
+	m->kind = TS_CMSG_REPORT;
+	strcpy(m->report.node, "pm2");
+	m->report.nodeid = 2;
+	m->report.drbd_ready = true;
+	m->report.n_drbd = 2;
+	strcpy(m->report.drbd[0].resource, "vm1-boot");
+	m->report.drbd[0].role = TS_ROLE_SECONDARY;
+	m->report.drbd[0].connection = TS_CONN_CONNECTED;
+	m->report.drbd[0].disk = TS_DISK_UPTODATE;
+	m->report.drbd[0].peer_disk = TS_DISK_UPTODATE;
+	m->report.drbd[0].replication = TS_REPL_ESTABLISHED;
+	strcpy(m->report.drbd[1].resource, "vm1-data");
+	m->report.drbd[1].role = TS_ROLE_SECONDARY;
+	m->report.drbd[1].connection = TS_CONN_CONNECTED;
+	m->report.drbd[1].disk = TS_DISK_INCONSISTENT;
+	m->report.drbd[1].peer_disk = TS_DISK_UPTODATE;
+	m->report.drbd[1].replication = TS_REPL_SYNCTARGET;
+	m->report.drbd[1].suspended = true;
+	m->report.drbd[1].resyncing = true;
+	m->report.drbd[1].has_done = true;
+	m->report.drbd[1].done = 41.25;
+	return m;
+}
+
+static void roundtrip(const struct ts_cluster_msg *in, struct ts_cluster_msg *out)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+
+	ck_assert_int_eq(ts_wire_encode_cluster(in, &buf, &len), 0);
+	ck_assert_uint_gt(len, 0);
+	ck_assert_int_eq(ts_wire_decode_cluster(buf, len, out), 0);
+	free(buf);
+}
+
+START_TEST(test_report_roundtrip)
+{
+	struct ts_cluster_msg *in = sample_report(), *out = calloc(1, sizeof(*out));
+
+	roundtrip(in, out);
+	ck_assert_uint_eq(out->protocol, TS_PROTOCOL_VERSION);
+	ck_assert_str_eq(out->sender, "pm2");
+	ck_assert_uint_eq(out->request, 77);
+	ck_assert_int_eq(out->kind, TS_CMSG_REPORT);
+	ck_assert(ts_node_report_equal(&in->report, &out->report));
+	ck_assert_double_eq(out->report.drbd[1].done, 41.25);
+	free(in);
+	free(out);
+}
+END_TEST
+
+START_TEST(test_set_and_sync_roundtrip)
+{
+	struct ts_cluster_msg *in = calloc(1, sizeof(*in)), *out = calloc(1, sizeof(*out));
+
+	in->protocol = TS_PROTOCOL_VERSION;
+	strcpy(in->sender, "pm1");
+	in->kind = TS_CMSG_SET;
+	strcpy(in->set.key, "maintenance/pm2");
+	strcpy(in->set.value, "on");
+	in->set.version = 9;
+	in->set.origin = 1;
+	roundtrip(in, out);
+	ck_assert_int_eq(out->kind, TS_CMSG_SET);
+	ck_assert_str_eq(out->set.key, "maintenance/pm2");
+	ck_assert_str_eq(out->set.value, "on");
+	ck_assert_uint_eq(out->set.version, 9);
+	ck_assert_uint_eq(out->set.origin, 1);
+
+	in->kind = TS_CMSG_SYNC;
+	in->n_settings = 2;
+	in->settings[0] = in->set;
+	strcpy(in->settings[1].key, "snapshots");
+	strcpy(in->settings[1].value, "disabled");
+	in->settings[1].version = 3;
+	in->settings[1].origin = 2;
+	roundtrip(in, out);
+	ck_assert_int_eq(out->kind, TS_CMSG_SYNC);
+	ck_assert_uint_eq(out->n_settings, 2);
+	ck_assert_str_eq(out->settings[1].key, "snapshots");
+	ck_assert_uint_eq(out->settings[1].version, 3);
+	free(in);
+	free(out);
+}
+END_TEST
+
+START_TEST(test_enum_spellings_roundtrip)
+{
+	for (int v = 0; v <= TS_REPL_BEHIND; v++)
+		ck_assert_int_eq(ts_wire_repl_parse(ts_drbd_repl_str((enum ts_drbd_repl)v)), v);
+	for (int v = 0; v <= TS_DISK_UPTODATE; v++)
+		ck_assert_int_eq(ts_wire_disk_parse(ts_drbd_disk_str((enum ts_drbd_disk)v)), v);
+	for (int v = 0; v <= TS_CONN_CONNECTED; v++)
+		ck_assert_int_eq(ts_wire_conn_parse(ts_drbd_conn_str((enum ts_drbd_conn)v)), v);
+	for (int v = 0; v <= TS_ROLE_SECONDARY; v++)
+		ck_assert_int_eq(ts_wire_role_parse(ts_drbd_role_str((enum ts_drbd_role)v)), v);
+	ck_assert_int_eq(ts_wire_disk_parse("Bogus"), TS_DISK_UNKNOWN);
+}
+END_TEST
+
+/* Truncations and bit flips of a valid message: rejected or decoded, never a crash,
+ * and a rejected decode leaves the output untouched. */
+START_TEST(test_hostile_bytes)
+{
+	struct ts_cluster_msg *in = sample_report(), *out = calloc(1, sizeof(*out));
+	struct ts_cluster_msg *canary = calloc(1, sizeof(*canary));
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	unsigned seed = 7;
+	int rejected = 0;
+
+	ck_assert_int_eq(ts_wire_encode_cluster(in, &buf, &len), 0);
+	memset(canary, 0xA5, sizeof(*canary));
+	for (size_t cut = 0; cut < len; cut++) {
+		memcpy(out, canary, sizeof(*out));
+		if (ts_wire_decode_cluster(buf, cut, out) < 0) {
+			rejected++;
+			ck_assert_int_eq(memcmp(out, canary, sizeof(*out)), 0);
+		}
+	}
+	ck_assert_int_gt(rejected, 0);
+	for (int i = 0; i < 5000; i++) {
+		uint8_t *mut = malloc(len);
+
+		memcpy(mut, buf, len);
+		mut[rand_r(&seed) % len] ^= (uint8_t)(1u << (rand_r(&seed) % 8));
+		memcpy(out, canary, sizeof(*out));
+		if (ts_wire_decode_cluster(mut, len, out) < 0)
+			ck_assert_int_eq(memcmp(out, canary, sizeof(*out)), 0);
+		free(mut);
+	}
+	free(buf);
+	free(in);
+	free(out);
+	free(canary);
+}
+END_TEST
+
+START_TEST(test_oversized_strings_rejected)
+{
+	Twinsnap__ClusterMsg pb = TWINSNAP__CLUSTER_MSG__INIT;
+	Twinsnap__Setting set = TWINSNAP__SETTING__INIT;
+	struct ts_cluster_msg *out = calloc(1, sizeof(*out));
+	char big[200];
+	uint8_t *buf;
+	size_t len;
+
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	pb.protocol = TS_PROTOCOL_VERSION;
+	pb.sender = (char *)"pm1";
+	set.key = big;
+	set.value = (char *)"on";
+	pb.body_case = TWINSNAP__CLUSTER_MSG__BODY_SET;
+	pb.set = &set;
+	len = twinsnap__cluster_msg__get_packed_size(&pb);
+	buf = malloc(len);
+	twinsnap__cluster_msg__pack(&pb, buf);
+	ck_assert_int_eq(ts_wire_decode_cluster(buf, len, out), TS_EPROTO);
+
+	/* No body at all is not a message either. */
+	pb.body_case = TWINSNAP__CLUSTER_MSG__BODY__NOT_SET;
+	free(buf);
+	len = twinsnap__cluster_msg__get_packed_size(&pb);
+	buf = malloc(len + 1);
+	twinsnap__cluster_msg__pack(&pb, buf);
+	ck_assert_int_eq(ts_wire_decode_cluster(buf, len, out), TS_EPROTO);
+	free(buf);
+	free(out);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("wire");
+
+	TS_ADD_TEST(s, test_report_roundtrip);
+	TS_ADD_TEST(s, test_set_and_sync_roundtrip);
+	TS_ADD_TEST(s, test_enum_spellings_roundtrip);
+	TS_ADD_TEST(s, test_hostile_bytes);
+	TS_ADD_TEST(s, test_oversized_strings_rejected);
+	return ts_run_suite(s);
+}
