@@ -94,6 +94,7 @@ static void build_view(struct ts_agent *a, struct ts_peer *p, Twinsnap__NodeView
 	}
 	v->n_drbd = n;
 	v->drbd = *ptrs_out;
+	v->drbd_ready = st != TS_NODE_DOWN && rep && rep->drbd_ready;
 }
 
 static void views_build(struct ts_agent *a, struct views *vs)

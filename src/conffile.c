@@ -39,7 +39,7 @@ static const struct key_spec keys[] = {
 	{ "agent", "ipc_name", K_NAME, OFF(ipc_name), 0, 63 },
 	{ "agent", "admin_group", K_STRING, OFF(admin_group), 0, 63 },
 	{ "agent", "log_level", K_LOGLEVEL, OFF(log_level), 0, 0 },
-	{ "cluster", "cpg_group", K_NAME, OFF(cpg_group), 0, 127 },
+	{ "cluster", "cpg_group", K_NAME, OFF(cpg_group), 0, 63 },
 	{ "cluster", "node_name", K_NAME, OFF(node_name), 0, 63 },
 	{ "drbd", "drbdsetup", K_PATH, OFF(drbdsetup), 0, 0 },
 	{ "drbd", "poll_interval_ms", K_UINT, OFF(poll_interval_ms), 50, 60000 },

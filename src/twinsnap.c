@@ -132,6 +132,7 @@ static struct json_object *node_json(const Twinsnap__NodeView *v)
 			json_object_array_add(prim, json_object_new_string(v->drbd[i]->resource));
 	}
 	json_object_object_add(o, "primary_of", prim);
+	json_object_object_add(o, "drbd_ready", json_object_new_boolean(v->drbd_ready));
 	json_object_object_add(o, "drbd", drbd);
 	return o;
 }
@@ -152,7 +153,7 @@ static const Twinsnap__DrbdSummary *drbd_headline(const Twinsnap__NodeView *v)
 
 static void print_node_table(Twinsnap__NodeView **nodes, size_t n)
 {
-	printf(" %-10s %-8s %-12s %-7s %-24s %s\n", "Name", "Node ID", "State", "Member",
+	printf(" %-10s %-8s %-18s %-7s %-30s %s\n", "Name", "Node ID", "State", "Member",
 	       "Primary of", "DRBD");
 	printf("------------------------------------------------------------------------"
 	       "--------------------------\n");
@@ -175,14 +176,16 @@ static void print_node_table(Twinsnap__NodeView **nodes, size_t n)
 			snprintf(state, sizeof(state), "%s %.1f%%", v->state, v->sync_done);
 		else
 			snprintf(state, sizeof(state), "%s", v->state);
-		if (h)
+		if (!v->drbd_ready && strcmp(v->state, "down") != 0)
+			snprintf(drbd, sizeof(drbd), "unknown (drbdsetup not answering)");
+		else if (h)
 			snprintf(drbd, sizeof(drbd), "%zu res; %s: %s %s/%s %s", v->n_drbd,
 				 h->resource, h->connection, h->disk, h->peer_disk,
 				 h->replication);
 		if (h && h->has_done)
 			snprintf(drbd + strlen(drbd), sizeof(drbd) - strlen(drbd), " %.1f%%",
 				 h->done);
-		printf(" %-10s %-8u %-12s %-7s %-24s %s\n", v->name, v->nodeid, state,
+		printf(" %-10s %-8u %-18s %-7s %-30s %s\n", v->name, v->nodeid, state,
 		       v->member ? "yes" : "no", np ? prim : "-", drbd);
 	}
 }

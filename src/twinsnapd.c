@@ -38,6 +38,13 @@ static int on_stop_signal(int32_t sig, void *data)
 	return 0;
 }
 
+static int on_hup_signal(int32_t sig, void *data)
+{
+	qb_log(LOG_NOTICE, "SIGHUP: configuration reload is not supported; "
+	       "restart twinsnapd to apply changes");
+	return 0;
+}
+
 static void setup_logging(bool foreground, int level)
 {
 	qb_log_init("twinsnapd", LOG_DAEMON, LOG_INFO);
@@ -109,6 +116,7 @@ int main(int argc, char **argv)
 	loop = qb_loop_create();
 	qb_loop_signal_add(loop, QB_LOOP_HIGH, SIGTERM, loop, on_stop_signal, NULL);
 	qb_loop_signal_add(loop, QB_LOOP_HIGH, SIGINT, loop, on_stop_signal, NULL);
+	qb_loop_signal_add(loop, QB_LOOP_HIGH, SIGHUP, loop, on_hup_signal, NULL);
 
 	rc = ts_agent_create(loop, cfg, &agent, &err);
 	if (rc < 0) {

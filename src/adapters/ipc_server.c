@@ -160,14 +160,14 @@ int ts_ipc_server_create(qb_loop_t *loop, const char *name, const char *admin_gr
 	qb_ipcs_service_context_set(s->service, s);
 	qb_ipcs_poll_handlers_set(s->service, &poll_handlers);
 	qb_ipcs_enforce_buffer_size(s->service, TS_IPC_MAX_MSG);
+	/* On failure qb_ipcs_run() has already released the service (a
+	 * qb_ipcs_destroy() here would unref it twice), as Pacemaker relies on. */
 	rc = qb_ipcs_run(s->service);
 	if (rc < 0)
-		goto fail_service;
+		goto fail;
 	*out = s;
 	return 0;
 
-fail_service:
-	qb_ipcs_destroy(s->service);
 fail:
 	free(s->admin_group);
 	free(s);

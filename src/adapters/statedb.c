@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -17,6 +20,7 @@
 
 struct ts_statedb {
 	sqlite3 *db;
+	int lock_fd;            /* flock'd: one agent per state directory */
 };
 
 static const char schema[] =
@@ -53,6 +57,16 @@ int ts_statedb_open(const char *dir, struct ts_statedb **out, char **errmsg)
 		return -errno;
 	}
 	sdb = ts_xcalloc(1, sizeof(*sdb));
+	path = ts_xasprintf("%s/twinsnapd.lock", dir);
+	sdb->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (sdb->lock_fd < 0 || flock(sdb->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		*errmsg = ts_xasprintf(errno == EWOULDBLOCK
+				       ? "another twinsnapd uses the state directory %s"
+				       : "cannot lock the state directory %s: %s", dir,
+				       strerror(errno));
+		goto fail;
+	}
+	free(path);
 	path = ts_xasprintf("%s/twinsnap.db", dir);
 	if (sqlite3_open_v2(path, &sdb->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 			    SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
@@ -84,6 +98,8 @@ fail:
 	free(err);
 	free(path);
 	sqlite3_close(sdb->db);
+	if (sdb->lock_fd >= 0)
+		close(sdb->lock_fd);
 	free(sdb);
 	return -EIO;
 }
@@ -93,6 +109,7 @@ void ts_statedb_close(struct ts_statedb *db)
 	if (!db)
 		return;
 	sqlite3_close(db->db);
+	close(db->lock_fd);
 	free(db);
 }
 

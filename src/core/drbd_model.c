@@ -576,16 +576,16 @@ static int commit_resource(struct ts_drbd_model *m, const struct e2_line *pl)
 {
 	long i = find_resource_index(m, pl->v[F_NAME].text);
 
-	if (i < 0 && verb_needs_object(pl->verb))
-		return -EINVAL;
-	if (pl->verb == VERB_DESTROY) {
+	if (i < 0) {
+		if (verb_needs_object(pl->verb))
+			return -EINVAL;
+		if (!room_for(m, NULL, 0, 0))
+			return -ENOSPC;
+	} else if (pl->verb == VERB_DESTROY) {
 		free(m->res[i]);
-		memmove(&m->res[i], &m->res[i + 1], (m->n_res - (size_t)i - 1) * sizeof(m->res[0]));
-		m->res[--m->n_res] = NULL;
+		remove_slot(m->res, sizeof(m->res[0]), &m->n_res, (size_t)i);
 		return TS_E2_APPLIED;
 	}
-	if (i < 0 && !room_for(m, NULL, 0, 0))
-		return -ENOSPC;
 	merge_resource(get_resource(m, pl), pl);
 	return TS_E2_APPLIED;
 }
@@ -608,21 +608,20 @@ static int commit_device(struct ts_drbd_model *m, const struct e2_line *pl)
 	int volume = pl->v[F_VOLUME].id;
 	struct ts_drbd_device *dev = find_device(res, volume);
 
-	if (!dev && verb_needs_object(pl->verb))
-		return -EINVAL;
-	if (pl->verb == VERB_DESTROY) {
-		remove_peer_devices(res, -1, volume);
-		remove_slot(res->devices, sizeof(*dev), &res->n_devices,
-			    (size_t)(dev - res->devices));
-		return TS_E2_APPLIED;
-	}
-	if (!dev) {
+	if (!res || !dev) {
+		if (verb_needs_object(pl->verb))
+			return -EINVAL;
 		if (!room_for(m, res, res ? res->n_devices : 0, TS_DRBD_MAX_VOLUMES))
 			return -ENOSPC;
 		res = get_resource(m, pl);
 		dev = &res->devices[res->n_devices++];
 		dev->volume = volume;
 		dev->minor = -1;
+	} else if (pl->verb == VERB_DESTROY) {
+		remove_peer_devices(res, -1, volume);
+		remove_slot(res->devices, sizeof(*dev), &res->n_devices,
+			    (size_t)(dev - res->devices));
+		return TS_E2_APPLIED;
 	}
 	merge_device(dev, pl);
 	return TS_E2_APPLIED;
@@ -646,21 +645,20 @@ static int commit_connection(struct ts_drbd_model *m, const struct e2_line *pl)
 	int peer = pl->v[F_PEER_NODE_ID].id;
 	struct ts_drbd_connection *c = find_connection(res, peer, pl->v[F_CONN_NAME].text);
 
-	if (!c && verb_needs_object(pl->verb))
-		return -EINVAL;
-	if (pl->verb == VERB_DESTROY) {
-		remove_peer_devices(res, peer, -1);
-		remove_slot(res->connections, sizeof(*c), &res->n_connections,
-			    (size_t)(c - res->connections));
-		return TS_E2_APPLIED;
-	}
-	if (!c) {
+	if (!res || !c) {
+		if (verb_needs_object(pl->verb))
+			return -EINVAL;
 		if (!room_for(m, res, res ? res->n_connections : 0, TS_DRBD_MAX_PEERS))
 			return -ENOSPC;
 		res = get_resource(m, pl);
 		c = &res->connections[res->n_connections++];
 		c->peer_node_id = peer;
 		copy_span(c->conn_name, sizeof(c->conn_name), pl->v[F_CONN_NAME].text);
+	} else if (pl->verb == VERB_DESTROY) {
+		remove_peer_devices(res, peer, -1);
+		remove_slot(res->connections, sizeof(*c), &res->n_connections,
+			    (size_t)(c - res->connections));
+		return TS_E2_APPLIED;
 	}
 	merge_connection(c, pl);
 	return TS_E2_APPLIED;
@@ -719,19 +717,18 @@ static int commit_peer_device(struct ts_drbd_model *m, const struct e2_line *pl)
 	int peer = pl->v[F_PEER_NODE_ID].id, volume = pl->v[F_VOLUME].id;
 	struct ts_drbd_peer_device *pd = find_peer_device(res, peer, volume);
 
-	if (!pd && verb_needs_object(pl->verb))
-		return -EINVAL;
-	if (pl->verb == VERB_DESTROY) {
-		remove_peer_devices(res, peer, volume);
-		return TS_E2_APPLIED;
-	}
-	if (!pd) {
+	if (!res || !pd) {
+		if (verb_needs_object(pl->verb))
+			return -EINVAL;
 		if (!room_for(m, res, res ? res->n_peer_devices : 0, MAX_PEER_DEVICES))
 			return -ENOSPC;
 		res = get_resource(m, pl);
 		pd = &res->peer_devices[res->n_peer_devices++];
 		pd->peer_node_id = peer;
 		pd->volume = volume;
+	} else if (pl->verb == VERB_DESTROY) {
+		remove_peer_devices(res, peer, volume);
+		return TS_E2_APPLIED;
 	}
 	merge_peer_device(pd, pl);
 	return TS_E2_APPLIED;
