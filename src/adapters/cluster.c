@@ -278,6 +278,17 @@ static void schedule_reconnect(struct ts_cluster *c)
 			  &c->reconnect_timer);
 }
 
+static void on_first_connect(void *data)
+{
+	struct ts_cluster *c = data;
+
+	c->reconnect_pending = false;
+	if (try_connect(c) < 0) {
+		qb_log(LOG_WARNING, "cpg: corosync not reachable; retrying every second");
+		schedule_reconnect(c);
+	}
+}
+
 int ts_cluster_create(qb_loop_t *loop, const char *group,
 		      const struct ts_cluster_callbacks *cb, void *ctx,
 		      struct ts_cluster **out)
@@ -292,10 +303,10 @@ int ts_cluster_create(qb_loop_t *loop, const char *group,
 	c->cb = *cb;
 	c->ctx = ctx;
 	c->cpg_fd = c->quorum_fd = -1;
-	if (try_connect(c) < 0) {
-		qb_log(LOG_WARNING, "cpg: corosync not reachable; retrying every second");
-		schedule_reconnect(c);
-	}
+	/* The first attempt runs from the loop, so no callback fires before
+	 * the caller has its handle. */
+	c->reconnect_pending = true;
+	qb_loop_timer_add(loop, QB_LOOP_MED, 0, c, on_first_connect, &c->reconnect_timer);
 	*out = c;
 	return 0;
 }

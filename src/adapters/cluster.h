@@ -5,6 +5,7 @@
  * cluster's name and nodelist from cmap.  When corosync is not there (not
  * started yet, restarted, killed) the adapter says so through the callbacks
  * and reconnects by itself; the agent keeps serving its CLI meanwhile.
+ * Callbacks only ever run from the loop, never inside ts_cluster_create().
  */
 #ifndef TS_CLUSTER_H
 #define TS_CLUSTER_H
