@@ -45,17 +45,29 @@ static int on_hup_signal(int32_t sig, void *data)
 	return 0;
 }
 
+/*
+ * libqb logs its own internals (every IPC connection's ring buffers) at
+ * debug level; at our debug level only our own files say that much.
+ */
+static void set_filters(int32_t target, int level)
+{
+	qb_log_filter_ctl(target, QB_LOG_FILTER_REMOVE, QB_LOG_FILTER_FILE, "*", LOG_TRACE);
+	qb_log_filter_ctl(target, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*",
+			  level < LOG_INFO ? level : LOG_INFO);
+	if (level > LOG_INFO)
+		qb_log_filter_ctl(target, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE_REGEX,
+				  "src/", level); /* a basic regex: our sources only */
+}
+
 static void setup_logging(bool foreground, int level)
 {
 	qb_log_init("twinsnapd", LOG_DAEMON, LOG_INFO);
 	qb_log_format_set(QB_LOG_SYSLOG, "%b");
-	qb_log_filter_ctl(QB_LOG_SYSLOG, QB_LOG_FILTER_REMOVE, QB_LOG_FILTER_FILE, "*", LOG_DEBUG);
-	qb_log_filter_ctl(QB_LOG_SYSLOG, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*", level);
+	set_filters(QB_LOG_SYSLOG, level);
 	if (foreground) {
 		qb_log_ctl(QB_LOG_SYSLOG, QB_LOG_CONF_ENABLED, QB_FALSE);
 		qb_log_format_set(QB_LOG_STDERR, "%t %p %b");
-		qb_log_filter_ctl(QB_LOG_STDERR, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*",
-				  level);
+		set_filters(QB_LOG_STDERR, level);
 		qb_log_ctl(QB_LOG_STDERR, QB_LOG_CONF_ENABLED, QB_TRUE);
 	}
 }

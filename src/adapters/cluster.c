@@ -16,7 +16,17 @@
 #include "util.h"
 
 #define RECONNECT_NS (1000ULL * 1000 * 1000)
-#define SEND_RETRIES 20
+#define SEND_RETRY_NS (5ULL * 1000 * 1000)
+#define JOIN_RETRIES 20
+#define SEND_QUEUE_MAX 4096
+
+/* A message corosync's flow control (or its sync after a membership
+ * change) told us to send again later: kept in order until it goes out. */
+struct out_msg {
+	struct out_msg *next;
+	size_t len;
+	uint8_t data[];
+};
 
 struct ts_cluster {
 	qb_loop_t *loop;
@@ -34,6 +44,11 @@ struct ts_cluster {
 	struct ts_cluster_node nodes[TS_CLUSTER_MAX_NODES];
 	qb_loop_timer_handle reconnect_timer;
 	bool reconnect_pending;
+
+	struct out_msg *queue_head, *queue_tail;
+	size_t queue_len;
+	qb_loop_timer_handle send_timer;
+	bool send_timer_armed;
 };
 
 static void schedule_reconnect(struct ts_cluster *c);
@@ -110,10 +125,32 @@ static quorum_callbacks_t quorum_callbacks = {
 	.quorum_notify_fn = on_quorum_notify,
 };
 
+static void drop_queue(struct ts_cluster *c)
+{
+	while (c->queue_head) {
+		struct out_msg *m = c->queue_head;
+
+		c->queue_head = m->next;
+		free(m);
+	}
+	c->queue_tail = NULL;
+	if (c->queue_len)
+		qb_log(LOG_WARNING, "cpg: dropped %zu unsent messages with the connection",
+		       c->queue_len);
+	c->queue_len = 0;
+	if (c->send_timer_armed) {
+		qb_loop_timer_del(c->loop, c->send_timer);
+		c->send_timer_armed = false;
+	}
+}
+
 static void disconnect(struct ts_cluster *c)
 {
 	bool was_joined = c->joined;
 
+	/* What was queued was meant for a membership that is gone; after a
+	 * reconnect the agent says everything again anyway. */
+	drop_queue(c);
 	if (c->cpg_fd >= 0)
 		qb_loop_poll_del(c->loop, c->cpg_fd);
 	if (c->quorum_fd >= 0)
@@ -236,7 +273,7 @@ static int try_connect(struct ts_cluster *c)
 
 	name.length = (uint32_t)strlen(c->group_name);
 	memcpy(name.value, c->group_name, name.length);
-	for (int i = 0; i < SEND_RETRIES; i++) {
+	for (int i = 0; i < JOIN_RETRIES; i++) {
 		err = cpg_join(c->cpg, &name);
 		if (err != CS_ERR_TRY_AGAIN)
 			break;
@@ -329,21 +366,80 @@ void ts_cluster_destroy(struct ts_cluster *c)
 	free(c);
 }
 
-int ts_cluster_send(struct ts_cluster *c, const void *buf, size_t len)
+static cs_error_t mcast(struct ts_cluster *c, const void *buf, size_t len)
 {
 	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
-	cs_error_t err = CS_ERR_TRY_AGAIN;
+
+	return cpg_mcast_joined(c->cpg, CPG_TYPE_AGREED, &iov, 1);
+}
+
+static void arm_send_timer(struct ts_cluster *c);
+
+static void on_send_timer(void *data)
+{
+	struct ts_cluster *c = data;
+
+	c->send_timer_armed = false;
+	while (c->queue_head) {
+		struct out_msg *m = c->queue_head;
+		cs_error_t err = mcast(c, m->data, m->len);
+
+		if (err == CS_ERR_TRY_AGAIN) {
+			arm_send_timer(c);
+			return;
+		}
+		if (err != CS_OK)
+			qb_log(LOG_ERR, "cpg: multicast of a queued message failed (cs_error %d)",
+			       err);
+		c->queue_head = m->next;
+		if (!c->queue_head)
+			c->queue_tail = NULL;
+		c->queue_len--;
+		free(m);
+	}
+}
+
+static void arm_send_timer(struct ts_cluster *c)
+{
+	if (c->send_timer_armed)
+		return;
+	c->send_timer_armed = qb_loop_timer_add(c->loop, QB_LOOP_HIGH, SEND_RETRY_NS, c,
+						on_send_timer, &c->send_timer) == 0;
+}
+
+int ts_cluster_send(struct ts_cluster *c, const void *buf, size_t len)
+{
+	struct out_msg *m;
+	cs_error_t err;
 
 	if (!c->joined)
 		return TS_ENOCLUSTER;
-	/* TRY_AGAIN is flow control: corosync drains quickly, so a short
-	 * bounded retry is cheaper than queueing in the agent. */
-	for (int i = 0; i < SEND_RETRIES && err == CS_ERR_TRY_AGAIN; i++)
-		err = cpg_mcast_joined(c->cpg, CPG_TYPE_AGREED, &iov, 1);
-	if (err == CS_OK)
-		return 0;
-	qb_log(LOG_ERR, "cpg: multicast failed (cs_error %d)", err);
-	return err == CS_ERR_TRY_AGAIN ? -EAGAIN : TS_ENOCLUSTER;
+	/* Order matters: nothing overtakes what is already queued. */
+	if (!c->queue_head) {
+		err = mcast(c, buf, len);
+		if (err == CS_OK)
+			return 0;
+		if (err != CS_ERR_TRY_AGAIN) {
+			qb_log(LOG_ERR, "cpg: multicast failed (cs_error %d)", err);
+			return TS_ENOCLUSTER;
+		}
+	}
+	if (c->queue_len >= SEND_QUEUE_MAX) {
+		qb_log(LOG_ERR, "cpg: send queue full (%d messages); dropping", SEND_QUEUE_MAX);
+		return -EAGAIN;
+	}
+	m = ts_xmalloc(sizeof(*m) + len);
+	m->next = NULL;
+	m->len = len;
+	memcpy(m->data, buf, len);
+	if (c->queue_tail)
+		c->queue_tail->next = m;
+	else
+		c->queue_head = m;
+	c->queue_tail = m;
+	c->queue_len++;
+	arm_send_timer(c);
+	return 0;
 }
 
 bool ts_cluster_connected(const struct ts_cluster *c)

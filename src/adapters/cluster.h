@@ -40,7 +40,12 @@ int ts_cluster_create(qb_loop_t *loop, const char *group,
 		      struct ts_cluster **out);
 void ts_cluster_destroy(struct ts_cluster *c);
 
-/** Multicast in agreed order.  0, TS_ENOCLUSTER when not joined, -EAGAIN under flow control. */
+/**
+ * Multicast in agreed order.  When corosync says "try again" (flow control,
+ * or its sync after a membership change) the message is queued and sent,
+ * in order, as soon as corosync takes it.  0, TS_ENOCLUSTER when not
+ * joined, -EAGAIN when the queue is full.
+ */
 int ts_cluster_send(struct ts_cluster *c, const void *buf, size_t len);
 
 bool ts_cluster_connected(const struct ts_cluster *c);
