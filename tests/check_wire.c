@@ -21,6 +21,8 @@ static struct ts_cluster_msg *sample_report(void)
 	strcpy(m->report.node, "pm2");
 	m->report.nodeid = 2;
 	m->report.drbd_ready = true;
+	m->report.store_known = true;
+	m->report.store_free_bytes = 123456789012ULL;
 	m->report.n_drbd = 2;
 	strcpy(m->report.drbd[0].resource, "vm1-boot");
 	m->report.drbd[0].role = TS_ROLE_SECONDARY;

@@ -141,7 +141,8 @@ static bool summary_equal(const struct ts_drbd_summary *a, const struct ts_drbd_
 bool ts_node_report_equal(const struct ts_node_report *a, const struct ts_node_report *b)
 {
 	if (strcmp(a->node, b->node) != 0 || a->nodeid != b->nodeid ||
-	    a->drbd_ready != b->drbd_ready || a->n_drbd != b->n_drbd)
+	    a->drbd_ready != b->drbd_ready || a->n_drbd != b->n_drbd ||
+	    a->store_known != b->store_known || a->store_free_bytes != b->store_free_bytes)
 		return false;
 	for (uint32_t i = 0; i < a->n_drbd; i++)
 		if (!summary_equal(&a->drbd[i], &b->drbd[i]))

@@ -45,6 +45,8 @@ struct ts_node_report {
 	char node[TS_NODE_NAME_MAX];
 	uint32_t nodeid;
 	bool drbd_ready;                /* the events2 dump was read completely */
+	bool store_known;               /* the volume store answered */
+	uint64_t store_free_bytes;      /* free space in the volume store */
 	uint32_t n_drbd;
 	struct ts_drbd_summary drbd[TS_NODE_MAX_DRBD];
 };

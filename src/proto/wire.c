@@ -74,6 +74,8 @@ int ts_wire_encode_cluster(const struct ts_cluster_msg *m, uint8_t **buf, size_t
 		report.node = (char *)m->report.node;
 		report.nodeid = m->report.nodeid;
 		report.drbd_ready = m->report.drbd_ready;
+		report.store_known = m->report.store_known;
+		report.store_free_bytes = m->report.store_free_bytes;
 		report.n_drbd = m->report.n_drbd;
 		report.drbd = sum_ptrs;
 		pb.body_case = TWINSNAP__CLUSTER_MSG__BODY_REPORT;
@@ -167,6 +169,8 @@ static int decode_body(const Twinsnap__ClusterMsg *pb, struct ts_cluster_msg *m)
 			return TS_EPROTO;
 		m->report.nodeid = pb->report->nodeid;
 		m->report.drbd_ready = pb->report->drbd_ready;
+		m->report.store_known = pb->report->store_known;
+		m->report.store_free_bytes = pb->report->store_free_bytes;
 		m->report.n_drbd = (uint32_t)pb->report->n_drbd;
 		for (size_t i = 0; i < pb->report->n_drbd; i++)
 			if (summary_from_pb(pb->report->drbd[i], &m->report.drbd[i]) < 0)
