@@ -65,17 +65,17 @@ static void peer_forget_report(struct ts_peer *p)
 
 /* ---- sending ------------------------------------------------------------ */
 
-static struct ts_cluster_msg *msg_new(struct ts_agent *a, enum ts_cmsg_kind kind)
+struct ts_cluster_msg *ts_agent_msg_new(struct ts_agent *a, int kind)
 {
 	struct ts_cluster_msg *m = ts_xcalloc(1, sizeof(*m));
 
 	m->protocol = TS_PROTOCOL_VERSION;
-	m->kind = kind;
+	m->kind = (enum ts_cmsg_kind)kind;
 	snprintf(m->sender, sizeof(m->sender), "%s", a->node_name);
 	return m;
 }
 
-static int msg_send(struct ts_agent *a, struct ts_cluster_msg *m)
+int ts_agent_send(struct ts_agent *a, struct ts_cluster_msg *m)
 {
 	uint8_t *buf = NULL;
 	size_t len = 0;
@@ -84,9 +84,13 @@ static int msg_send(struct ts_agent *a, struct ts_cluster_msg *m)
 	if (rc == 0)
 		rc = ts_cluster_send(a->cluster, buf, len);
 	free(buf);
+	ts_wire_cluster_msg_release(m);
 	free(m);
 	return rc;
 }
+
+#define msg_new ts_agent_msg_new
+#define msg_send ts_agent_send
 
 static void publish_report(struct ts_agent *a)
 {
@@ -127,6 +131,12 @@ static void queue_publish(struct ts_agent *a)
 	a->publish_queued = qb_loop_job_add(a->loop, QB_LOOP_LOW, a, on_publish_job) == 0;
 }
 
+void ts_agent_publish_soon(struct ts_agent *a)
+{
+	ts_snap_refresh_store(a);
+	queue_publish(a);
+}
+
 /* ---- pending CLI requests ------------------------------------------------ */
 
 static void arm_pending_timer(struct ts_agent *a);
@@ -161,38 +171,60 @@ void ts_agent_expire_pending(struct ts_agent *a, bool all)
 
 		if (!p->req || (!all && now < p->deadline_ms))
 			continue;
-		ts_agent_reply_error(p->req, 1, "cluster_unavailable",
-				     "the change was not confirmed by the cluster in time "
-				     "(corosync unavailable?)");
+		ts_agent_reply_error(p->req, 1, "timeout",
+				     "no decision from the cluster in time "
+				     "(corosync or the peer unavailable?)");
 		p->req = NULL;
+	}
+}
+
+int ts_agent_add_pending(struct ts_agent *a, uint64_t token, struct ts_ipc_req *req,
+			 uint64_t timeout_ms, bool snapshot)
+{
+	for (size_t i = 0; i < TS_MAX_PENDING; i++) {
+		struct ts_pending *p = &a->pending[i];
+
+		if (p->req)
+			continue;
+		p->token = token;
+		p->deadline_ms = ts_now_ms() + timeout_ms;
+		p->req = req;
+		p->snapshot = snapshot;
+		arm_pending_timer(a);
+		return 0;
+	}
+	return -EBUSY;
+}
+
+void ts_agent_answer_pending(struct ts_agent *a, uint64_t token, int exit_code,
+			     const char *code, const char *message, const struct ts_snapshot *s)
+{
+	for (size_t i = 0; i < TS_MAX_PENDING; i++) {
+		struct ts_pending *p = &a->pending[i];
+		struct ts_ipc_req *req = p->req;
+
+		if (!req || p->token != token)
+			continue;
+		p->req = NULL;
+		if (exit_code == 0 && s)
+			ts_agent_reply_snapshot(a, req, s);
+		else
+			ts_agent_reply_error(req, exit_code, code, "%s", message);
+		return;
 	}
 }
 
 static void complete_pending(struct ts_agent *a, uint64_t token)
 {
-	for (size_t i = 0; i < TS_MAX_PENDING; i++) {
-		struct ts_pending *p = &a->pending[i];
-
-		if (p->req && p->token == token) {
-			ts_agent_reply_error(p->req, 0, "", "ok");
-			p->req = NULL;
-			return;
-		}
-	}
+	ts_agent_answer_pending(a, token, 0, "", "ok", NULL);
 }
 
 int ts_agent_propose_setting(struct ts_agent *a, const char *key, const char *value,
 			     struct ts_ipc_req *req)
 {
 	struct ts_cluster_msg *m;
-	struct ts_pending *slot = NULL;
 	int rc;
 
-	for (size_t i = 0; i < TS_MAX_PENDING && !slot; i++)
-		if (!a->pending[i].req)
-			slot = &a->pending[i];
-	if (!slot)
-		return -EBUSY;
 	m = msg_new(a, TS_CMSG_SET);
 	rc = ts_settings_propose(a->settings, key, value, a->nodeid, &m->set);
 	if (rc < 0) {
@@ -200,13 +232,19 @@ int ts_agent_propose_setting(struct ts_agent *a, const char *key, const char *va
 		return rc;
 	}
 	m->request = ++a->next_token;
-	rc = msg_send(a, m);
-	if (rc < 0)
+	rc = ts_agent_add_pending(a, m->request, req, TS_PENDING_TIMEOUT_MS, false);
+	if (rc < 0) {
+		free(m);
 		return rc;
-	slot->token = a->next_token;
-	slot->deadline_ms = ts_now_ms() + TS_PENDING_TIMEOUT_MS;
-	slot->req = req;
-	arm_pending_timer(a);
+	}
+	rc = msg_send(a, m);
+	if (rc < 0) {
+		/* Not sent: the caller answers; forget the waiting slot. */
+		for (size_t i = 0; i < TS_MAX_PENDING; i++)
+			if (a->pending[i].req == req)
+				a->pending[i].req = NULL;
+		return rc;
+	}
 	return 0;
 }
 
@@ -267,8 +305,17 @@ static void on_deliver(void *ctx, uint32_t nodeid, uint32_t pid, const void *buf
 		for (uint32_t i = 0; i < m->n_settings; i++)
 			adopt_setting(a, &m->settings[i], p->name);
 		break;
+	case TS_CMSG_CREATE:
+	case TS_CMSG_FROZEN:
+	case TS_CMSG_TAKEN:
+	case TS_CMSG_ABORT:
+	case TS_CMSG_DELETE:
+	case TS_CMSG_DIGEST:
+		ts_snap_deliver(a, nodeid, m);
+		break;
 	}
 out:
+	ts_wire_cluster_msg_release(m);
 	free(m);
 }
 
@@ -286,6 +333,8 @@ static void on_membership(void *ctx, const uint32_t *members, size_t n)
 		if (p->member && !now) {
 			qb_log(LOG_NOTICE, "cluster: %s (nodeid %u) left", p->name, p->nodeid);
 			peer_forget_report(p);
+			if (p->nodeid != a->nodeid)
+				ts_snap_peer_lost(a, p->nodeid);
 		} else if (!p->member && now) {
 			qb_log(LOG_NOTICE, "cluster: %s (nodeid %u) joined", p->name, p->nodeid);
 			someone_joined = true;
@@ -301,6 +350,7 @@ static void on_membership(void *ctx, const uint32_t *members, size_t n)
 		publish_settings(a);
 		publish_report(a);
 	}
+	ts_snap_membership_changed(a, someone_joined);
 }
 
 static void on_quorum(void *ctx, bool quorate)
@@ -350,8 +400,13 @@ static void on_connection(void *ctx, bool connected)
 		return;
 	}
 	for (size_t i = 0; i < a->n_peers; i++) {
+		bool was = a->peers[i].member;
+
 		a->peers[i].member = false;
 		peer_forget_report(&a->peers[i]);
+		/* Without corosync the peer is as good as lost. */
+		if (was && a->peers[i].nodeid != a->nodeid)
+			ts_snap_peer_lost(a, a->peers[i].nodeid);
 	}
 	ts_agent_expire_pending(a, true);
 }
@@ -367,6 +422,7 @@ static void on_drbd_changed(void *ctx)
 		qb_log(LOG_WARNING, "drbd: %u resources beyond %d left out of the node report",
 		       left_out, TS_NODE_MAX_DRBD);
 	queue_publish(a);
+	ts_snap_drbd_changed(a);
 }
 
 /* ---- life cycle ----------------------------------------------------------- */
@@ -411,6 +467,9 @@ int ts_agent_create(qb_loop_t *loop, const struct ts_config *cfg, struct ts_agen
 		*errmsg = ts_xasprintf("cannot read settings from %s", cfg->state_dir);
 		goto fail;
 	}
+	rc = ts_snap_init(a, errmsg);
+	if (rc < 0)
+		goto fail;
 	rc = ts_ipc_server_create(loop, cfg->ipc_name, cfg->admin_group, ts_agent_on_request,
 				  a, &a->ipc);
 	if (rc < 0) {
@@ -435,6 +494,7 @@ void ts_agent_destroy(struct ts_agent *a)
 	if (a->pending_timer_armed)
 		qb_loop_timer_del(a->loop, a->pending_timer);
 	ts_cluster_destroy(a->cluster);
+	ts_snap_fini(a);
 	ts_drbd_mon_destroy(a->drbd);
 	ts_ipc_server_destroy(a->ipc);
 	ts_statedb_close(a->db);

@@ -9,16 +9,39 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "adapters/catalog.h"
 #include "adapters/cluster.h"
 #include "adapters/drbd.h"
 #include "adapters/ipc_server.h"
 #include "adapters/statedb.h"
+#include "adapters/store.h"
 #include "agent.h"
 #include "core/nodestate.h"
 #include "core/settings.h"
+#include "core/snapshot.h"
+#include "twinsnap.pb-c.h"
 
 #define TS_MAX_PENDING 64
 #define TS_PENDING_TIMEOUT_MS 5000
+#define TS_MAX_INFLIGHT 64
+
+struct ts_cluster_msg;
+
+/** A snapshot this PM is working on (phase CREATED..COMMITTING). */
+struct ts_inflight {
+	bool used;
+	struct ts_snapshot row;
+	struct ts_agent *agent;
+	/* primary only: */
+	bool held;                      /* I/O suspended (intent recorded) */
+	bool fsfrozen;
+	enum ts_consistency achieved;
+	size_t n_minors;
+	int minors[TS_SNAP_MAX_VOLUMES];
+	uint64_t held_since_ms;
+	qb_loop_timer_handle freeze_timer, drain_timer;
+	bool freeze_armed, drain_armed;
+};
 
 /** What we know of one PM of the nodelist. */
 struct ts_peer {
@@ -33,6 +56,7 @@ struct ts_pending {
 	uint64_t token;
 	uint64_t deadline_ms;
 	struct ts_ipc_req *req;
+	bool snapshot;                  /* answered by the snapshot code, not "ok" */
 };
 
 struct ts_agent {
@@ -43,6 +67,12 @@ struct ts_agent {
 	struct ts_ipc_server *ipc;
 	struct ts_statedb *db;
 	struct ts_settings *settings;
+	struct ts_catalog *catalog;
+	struct ts_store *store;
+	struct ts_inflight inflight[TS_MAX_INFLIGHT];
+	bool digest_from[TS_CLUSTER_MAX_NODES]; /* per peer index: its DIGEST delivered
+						 * since the last membership change */
+	qb_loop_timer_handle store_timer;
 
 	char node_name[TS_NODE_NAME_MAX];
 	uint32_t nodeid;
@@ -58,6 +88,50 @@ struct ts_agent {
 	qb_loop_timer_handle pending_timer;
 	bool pending_timer_armed;
 };
+
+/* ---- agent_snap.c: the snapshot protocol's shell -------------------------- */
+
+/** Open the catalog and store, resume any I/O a crash left held, recover rows. */
+int ts_snap_init(struct ts_agent *a, char **errmsg);
+void ts_snap_fini(struct ts_agent *a);
+/** A snapshot message was delivered (CREATE FROZEN TAKEN ABORT DELETE DIGEST). */
+void ts_snap_deliver(struct ts_agent *a, uint32_t nodeid, struct ts_cluster_msg *m);
+/** The peer @nodeid left (or we lost corosync: nodeid of the peer). */
+void ts_snap_peer_lost(struct ts_agent *a, uint32_t nodeid);
+/** Someone joined: multicast our catalog digest. */
+void ts_snap_membership_changed(struct ts_agent *a, bool someone_joined);
+/** Local DRBD changed: detect role changes of in-flight snapshots' resources. */
+void ts_snap_drbd_changed(struct ts_agent *a);
+/** Refresh the store's free space in our report; true if it changed. */
+bool ts_snap_refresh_store(struct ts_agent *a);
+/** Answer a waiting snapshot request (by token) — used by the FSM's REPLY. */
+void ts_agent_answer_pending(struct ts_agent *a, uint64_t token, int exit_code,
+			     const char *code, const char *message, const struct ts_snapshot *s);
+/** Register a waiting request; 0 or -EBUSY. */
+int ts_agent_add_pending(struct ts_agent *a, uint64_t token, struct ts_ipc_req *req,
+			 uint64_t timeout_ms, bool snapshot);
+/** Multicast a message (takes ownership of @m). */
+int ts_agent_send(struct ts_agent *a, struct ts_cluster_msg *m);
+struct ts_cluster_msg *ts_agent_msg_new(struct ts_agent *a, int kind);
+void ts_agent_publish_soon(struct ts_agent *a);
+
+/* IPC handlers of the snapshot commands (agent_snap_ipc.c). */
+
+void ts_snap_ipc_create(struct ts_agent *a, struct ts_ipc_req *req,
+			const Twinsnap__Request *rq);
+void ts_snap_ipc_list(struct ts_agent *a, struct ts_ipc_req *req,
+		      const Twinsnap__Request *rq);
+void ts_snap_ipc_show(struct ts_agent *a, struct ts_ipc_req *req,
+		      const Twinsnap__Request *rq);
+void ts_snap_ipc_delete(struct ts_agent *a, struct ts_ipc_req *req,
+			const Twinsnap__Request *rq);
+void ts_snap_ipc_enable(struct ts_agent *a, struct ts_ipc_req *req,
+			const Twinsnap__Request *rq);
+void ts_snap_ipc_events(struct ts_agent *a, struct ts_ipc_req *req,
+			const Twinsnap__Request *rq);
+/** Reply with a Snapshot body (committed_on computed from the row). */
+void ts_agent_reply_snapshot(struct ts_agent *a, struct ts_ipc_req *req,
+			     const struct ts_snapshot *s);
 
 /** The CLI request handler (agent_ipc.c). */
 void ts_agent_on_request(void *ctx, struct ts_ipc_req *req, const uint8_t *payload, size_t len);

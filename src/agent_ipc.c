@@ -282,6 +282,12 @@ static const struct {
 	[TWINSNAP__REQUEST__BODY_NODE_LIST] = { "node list", handle_node_list },
 	[TWINSNAP__REQUEST__BODY_MAINTENANCE] = { "node maintenance", handle_maintenance },
 	[TWINSNAP__REQUEST__BODY_VM_LIST] = { "vm list", handle_vm_list },
+	[TWINSNAP__REQUEST__BODY_SNAPSHOT_CREATE] = { "snapshot create", ts_snap_ipc_create },
+	[TWINSNAP__REQUEST__BODY_SNAPSHOT_LIST] = { "snapshot list", ts_snap_ipc_list },
+	[TWINSNAP__REQUEST__BODY_SNAPSHOT_SHOW] = { "snapshot show", ts_snap_ipc_show },
+	[TWINSNAP__REQUEST__BODY_SNAPSHOT_DELETE] = { "snapshot delete", ts_snap_ipc_delete },
+	[TWINSNAP__REQUEST__BODY_SNAPSHOTS_ENABLE] = { "snapshots enable", ts_snap_ipc_enable },
+	[TWINSNAP__REQUEST__BODY_EVENTS] = { "events", ts_snap_ipc_events },
 };
 
 void ts_agent_on_request(void *ctx, struct ts_ipc_req *req, const uint8_t *payload, size_t len)

@@ -22,7 +22,7 @@
 #define TS_DEFAULT_DRBDSETUP "/usr/sbin/drbdsetup"
 #endif
 
-enum key_type { K_STRING, K_PATH, K_NAME, K_UINT, K_LOGLEVEL };
+enum key_type { K_STRING, K_PATH, K_NAME, K_UINT, K_LOGLEVEL, K_BOOL };
 
 struct key_spec {
 	const char *group;
@@ -46,6 +46,10 @@ static const struct key_spec keys[] = {
 	{ "drbd", "restart_min_ms", K_UINT, OFF(restart_min_ms), 10, 60000 },
 	{ "drbd", "restart_max_ms", K_UINT, OFF(restart_max_ms), 10, 600000 },
 	{ "libvirt", "uri", K_STRING, OFF(libvirt_uri), 0, 1023 },
+	{ "store", "backend", K_NAME, OFF(store_backend), 0, 63 },
+	{ "store", "dir", K_PATH, OFF(store_dir), 0, 0 },
+	{ "snapshot", "freeze_timeout_ms", K_UINT, OFF(freeze_timeout_ms), 100, 600000 },
+	{ "snapshot", "drain", K_BOOL, OFF(drain), 0, 0 },
 };
 
 static const struct { const char *name; int level; } log_levels[] = {
@@ -79,6 +83,10 @@ static struct ts_config *config_defaults(void)
 	c->restart_min_ms = 500;
 	c->restart_max_ms = 30000;
 	c->libvirt_uri = xstrdup("qemu:///system");
+	c->store_backend = xstrdup("reflink");
+	c->store_dir = xstrdup(TS_LOCALSTATEDIR "/lib/twinsnap/volumes");
+	c->freeze_timeout_ms = 10000;
+	c->drain = true;
 	return c;
 }
 
@@ -94,6 +102,8 @@ void ts_config_free(struct ts_config *c)
 	free(c->node_name);
 	free(c->drbdsetup);
 	free(c->libvirt_uri);
+	free(c->store_backend);
+	free(c->store_dir);
 	free(c);
 }
 
@@ -175,6 +185,16 @@ static int set_value(struct ts_config *c, const struct key_spec *k, const char *
 				    k->group, k->key, v, k->min, k->max);
 		*(unsigned *)((char *)c + k->offset) = (unsigned)n;
 		return 0;
+	case K_BOOL:
+		if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0) {
+			*(bool *)((char *)c + k->offset) = true;
+			return 0;
+		}
+		if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0) {
+			*(bool *)((char *)c + k->offset) = false;
+			return 0;
+		}
+		return fail(errmsg, path, "[%s] %s: '%s' is not yes or no", k->group, k->key, v);
 	case K_LOGLEVEL:
 		for (size_t i = 0; i < sizeof(log_levels) / sizeof(log_levels[0]); i++) {
 			if (strcmp(log_levels[i].name, v) == 0) {

@@ -27,6 +27,10 @@ struct ts_config {
 	unsigned restart_min_ms;
 	unsigned restart_max_ms;
 	char *libvirt_uri;
+	char *store_backend;
+	char *store_dir;
+	unsigned freeze_timeout_ms;
+	bool drain;             /* wait for in-flight writes; "no" only to demonstrate why */
 };
 
 /**

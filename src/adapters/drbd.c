@@ -297,6 +297,142 @@ static void schedule_restart(struct ts_drbd_mon *m)
 							      : m->backoff_ms * 2;
 }
 
+static void read_some(int fd, char **buf, size_t *len, size_t *cap)
+{
+	for (;;) {
+		ssize_t n;
+
+		if (*cap - *len < 4096) {
+			*cap = *cap ? *cap * 2 : 8192;
+			*buf = realloc(*buf, *cap);
+			if (!*buf)
+				abort();
+		}
+		n = read(fd, *buf + *len, *cap - *len - 1);
+		if (n <= 0)
+			return;
+		*len += (size_t)n;
+		(*buf)[*len] = '\0';
+	}
+}
+
+int ts_drbd_run(const char *drbdsetup, const char *const *args, int timeout_ms, char **out,
+		char **errmsg)
+{
+	int po[2] = { -1, -1 }, pe[2] = { -1, -1 };
+	char *obuf = NULL, *ebuf = NULL;
+	size_t olen = 0, ocap = 0, elen = 0, ecap = 0;
+	uint64_t deadline = ts_now_ms() + (uint64_t)timeout_ms;
+	const char *argv[32];
+	int status = 0, rc = 0, nargs = 0;
+	pid_t pid;
+
+	argv[nargs++] = drbdsetup;
+	for (; args[nargs - 1] && nargs < 31; nargs++)
+		argv[nargs] = args[nargs - 1];
+	argv[nargs] = NULL;
+	if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	pid = fork();
+	if (pid < 0) {
+		rc = -errno;
+		goto out;
+	}
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDONLY);
+
+		dup2(devnull, STDIN_FILENO);
+		dup2(po[1], STDOUT_FILENO);
+		dup2(pe[1], STDERR_FILENO);
+		signal(SIGPIPE, SIG_DFL);
+		execv(argv[0], (char *const *)argv);
+		dprintf(STDERR_FILENO, "cannot execute %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(po[1]);
+	close(pe[1]);
+	po[1] = pe[1] = -1;
+	ts_fd_nonblock_cloexec(po[0]);
+	ts_fd_nonblock_cloexec(pe[0]);
+	for (;;) {
+		struct pollfd fds[2] = { { po[0], POLLIN, 0 }, { pe[0], POLLIN, 0 } };
+		int64_t left = (int64_t)(deadline - ts_now_ms());
+
+		if (left <= 0 || (uint64_t)left > (uint64_t)timeout_ms) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			rc = -ETIMEDOUT;
+			*errmsg = ts_xasprintf("%s %s did not finish within %d ms", drbdsetup,
+					       args[0], timeout_ms);
+			goto out;
+		}
+		if (poll(fds, 2, (int)left) < 0 && errno != EINTR)
+			break;
+		read_some(po[0], &obuf, &olen, &ocap);
+		read_some(pe[0], &ebuf, &elen, &ecap);
+		if (fds[0].revents & (POLLHUP | POLLERR) && !(fds[0].revents & POLLIN))
+			break;
+	}
+	read_some(pe[0], &ebuf, &elen, &ecap);
+	waitpid(pid, &status, 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		char line[200] = "";
+
+		if (ebuf)
+			ts_sanitize_for_log(strtok(ebuf, "\n") ? ebuf : "", line, sizeof(line));
+		*errmsg = ts_xasprintf("%s %s failed (%s %d)%s%s", drbdsetup, args[0],
+				       WIFEXITED(status) ? "exit" : "signal",
+				       WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
+				       line[0] ? ": " : "", line);
+		rc = -EIO;
+	}
+out:
+	for (int i = 0; i < 2; i++) {
+		if (po[i] >= 0)
+			close(po[i]);
+		if (pe[i] >= 0)
+			close(pe[i]);
+	}
+	if (rc == 0 && out)
+		*out = obuf ? obuf : ts_xstrdup("");
+	else
+		free(obuf);
+	free(ebuf);
+	return rc;
+}
+
+int ts_drbd_in_flight(const char *drbdsetup, const char *resource, int timeout_ms,
+		      uint64_t *in_flight, char **errmsg)
+{
+	const char *args[] = { "events2", "--now", "--statistics", resource, NULL };
+	struct ts_drbd_model *model;
+	const struct ts_drbd_resource *res;
+	char *out = NULL, *line, *save = NULL;
+	int rc = ts_drbd_run(drbdsetup, args, timeout_ms, &out, errmsg);
+
+	if (rc < 0)
+		return rc;
+	model = ts_drbd_model_create();
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		ts_drbd_model_apply_line(model, line);
+	res = ts_drbd_model_find(model, resource);
+	if (!res) {
+		*errmsg = ts_xasprintf("drbdsetup does not know resource %s", resource);
+		rc = -ENOENT;
+	} else {
+		*in_flight = 0;
+		for (size_t i = 0; i < res->n_connections; i++)
+			*in_flight += res->connections[i].ap_in_flight;
+		for (size_t i = 0; i < res->n_peer_devices; i++)
+			*in_flight += res->peer_devices[i].pending + res->peer_devices[i].unacked;
+	}
+	ts_drbd_model_destroy(model);
+	free(out);
+	return rc;
+}
+
 int ts_drbd_mon_create(qb_loop_t *loop, const struct ts_drbd_mon_config *cfg,
 		       ts_drbd_changed_fn changed, void *ctx, struct ts_drbd_mon **out)
 {

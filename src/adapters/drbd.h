@@ -36,4 +36,24 @@ const struct ts_drbd_model *ts_drbd_mon_model(const struct ts_drbd_mon *m);
 /** drbdsetup is running and its initial dump is complete. */
 bool ts_drbd_mon_ready(const struct ts_drbd_mon *m);
 
+/**
+ * Run `drbdsetup ARGS...` (@args NULL-terminated, without argv[0]) and wait
+ * at most @timeout_ms.  *out (if given) receives its stdout, malloc'd.
+ * 0 when it exited 0; -ETIMEDOUT when it had to be killed; -EIO with
+ * *errmsg (its first stderr line, or how it ended) otherwise.  Blocks the
+ * caller: for the short commands of a snapshot (suspend-io, resume-io,
+ * a statistics read), never for the events2 stream.
+ */
+int ts_drbd_run(const char *drbdsetup, const char *const *args, int timeout_ms, char **out,
+		char **errmsg);
+
+/**
+ * Writes of @resource not yet acknowledged by the peer, read fresh from
+ * `drbdsetup events2 --now --statistics RES`: the sum of the connections'
+ * ap-in-flight (sectors) and the peer devices' pending and unacked
+ * requests.  0 means drained.
+ */
+int ts_drbd_in_flight(const char *drbdsetup, const char *resource, int timeout_ms,
+		      uint64_t *in_flight, char **errmsg);
+
 #endif

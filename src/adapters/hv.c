@@ -114,6 +114,82 @@ static const char *state_str(int state)
 	}
 }
 
+static char *last_error(const char *what)
+{
+	virErrorPtr e = virGetLastError();
+
+	return ts_xasprintf("%s: %s", what, e && e->message ? e->message : "unknown error");
+}
+
+int ts_hv_get(const char *uri, const char *name, struct ts_vm *vm, char **xml, char **errmsg)
+{
+	virConnectPtr conn;
+	virDomainPtr dom;
+	char *desc;
+	int rc = 0;
+
+	virSetErrorFunc(NULL, quiet_errors);
+	conn = virConnectOpenReadOnly(uri);
+	if (!conn) {
+		*errmsg = last_error("cannot connect to libvirt");
+		return -EIO;
+	}
+	dom = virDomainLookupByName(conn, name);
+	if (!dom) {
+		virErrorPtr e = virGetLastError();
+
+		if (e && e->code == VIR_ERR_NO_DOMAIN) {
+			rc = -ENOENT;
+		} else {
+			*errmsg = last_error("cannot look up the VM");
+			rc = -EIO;
+		}
+		goto out;
+	}
+	desc = virDomainGetXMLDesc(dom, 0);
+	if (!desc || ts_hv_parse_domain_xml(desc, vm) < 0) {
+		*errmsg = last_error("cannot read the VM's domain XML");
+		free(desc);
+		rc = -EIO;
+	} else if (xml) {
+		*xml = desc;
+	} else {
+		free(desc);
+	}
+	virDomainFree(dom);
+out:
+	virConnectClose(conn);
+	return rc;
+}
+
+int ts_hv_fsfreeze(const char *uri, const char *name, bool freeze, char **errmsg)
+{
+	virConnectPtr conn;
+	virDomainPtr dom;
+	int rc = -EIO;
+
+	virSetErrorFunc(NULL, quiet_errors);
+	conn = virConnectOpen(uri);
+	if (!conn) {
+		*errmsg = last_error("cannot connect to libvirt");
+		return -EIO;
+	}
+	dom = virDomainLookupByName(conn, name);
+	if (!dom) {
+		*errmsg = last_error("cannot look up the VM");
+		goto out;
+	}
+	if ((freeze ? virDomainFSFreeze(dom, NULL, 0, 0) : virDomainFSThaw(dom, NULL, 0, 0)) >= 0)
+		rc = 0;
+	else
+		*errmsg = last_error(freeze ? "guest filesystem freeze failed"
+					    : "guest filesystem thaw failed");
+	virDomainFree(dom);
+out:
+	virConnectClose(conn);
+	return rc;
+}
+
 int ts_hv_list(const char *uri, struct ts_vm **vms, size_t *n, char **errmsg)
 {
 	virConnectPtr conn;

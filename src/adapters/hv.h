@@ -36,6 +36,18 @@ struct ts_vm {
  */
 int ts_hv_list(const char *uri, struct ts_vm **vms, size_t *n, char **errmsg);
 
+/**
+ * One VM by name: its facts and (when @xml is not NULL) its domain XML,
+ * malloc'd.  -ENOENT when there is no such VM, -EIO with *errmsg otherwise.
+ */
+int ts_hv_get(const char *uri, const char *name, struct ts_vm *vm, char **xml, char **errmsg);
+
+/**
+ * Freeze (@freeze) or thaw the guest's filesystems through the QEMU guest
+ * agent (virDomainFSFreeze/FSThaw).  -EIO with *errmsg when it cannot.
+ */
+int ts_hv_fsfreeze(const char *uri, const char *name, bool freeze, char **errmsg);
+
 /** Parse a libvirt domain XML document into @vm (state left empty). */
 int ts_hv_parse_domain_xml(const char *xml, struct ts_vm *vm);
 

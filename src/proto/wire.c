@@ -4,6 +4,7 @@
 #include "proto/wire.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,8 +49,203 @@ static void setting_to_pb(const struct ts_setting *s, Twinsnap__Setting *pb)
 	pb->origin = s->origin;
 }
 
+static char *consistency_name(enum ts_consistency c)
+{
+	return (char *)ts_consistency_str(c);
+}
+
+void ts_wire_snapshot_to_pb(const struct ts_snapshot *s, const char *const *committed_on,
+			    size_t n_committed, struct ts_wire_snap_pb *out)
+{
+	Twinsnap__Snapshot *pb = &out->pb;
+
+	twinsnap__snapshot__init(pb);
+	pb->id = (char *)s->id;
+	pb->vm = (char *)s->vm;
+	pb->name = (char *)s->name;
+	pb->description = (char *)s->description;
+	pb->consistency_requested = consistency_name(s->consistency_requested);
+	pb->consistency_achieved = consistency_name(s->consistency_achieved);
+	for (uint32_t i = 0; i < s->n_volumes && i < TS_SNAP_MAX_VOLUMES; i++) {
+		out->volumes[i] = (char *)s->volumes[i];
+		out->bytes[i] = s->volume_bytes[i];
+	}
+	pb->n_volumes = pb->n_volume_bytes = s->n_volumes;
+	pb->volumes = out->volumes;
+	pb->volume_bytes = out->bytes;
+	pb->created_at_ms = s->created_at_ms;
+	pb->origin = s->origin;
+	pb->request = s->request;
+	pb->primary = s->primary;
+	pb->secondary = s->secondary;
+	pb->phase = (char *)ts_snap_phase_str(s->phase);
+	pb->taken_by_primary = s->taken_by[0];
+	pb->taken_by_secondary = s->taken_by[1];
+	pb->domain_xml = s->domain_xml ? s->domain_xml : (char *)"";
+	for (size_t i = 0; i < n_committed && i < TS_NODE_PAIR; i++)
+		out->committed[i] = (char *)committed_on[i];
+	pb->n_committed_on = n_committed < TS_NODE_PAIR ? n_committed : TS_NODE_PAIR;
+	pb->committed_on = out->committed;
+	pb->state = (char *)(ts_snapshot_state(s) == TS_SNAP_NORMAL ? "normal" : "broken");
+}
+
+static int phase_parse(const char *str, enum ts_snap_phase *out)
+{
+	for (int p = 0; p < TS_PH__COUNT; p++) {
+		if (strcmp(ts_snap_phase_str((enum ts_snap_phase)p), str) == 0) {
+			*out = (enum ts_snap_phase)p;
+			return 0;
+		}
+	}
+	return TS_EPROTO;
+}
+
+int ts_wire_snapshot_from_pb(const Twinsnap__Snapshot *pb, struct ts_snapshot *out)
+{
+	struct ts_snapshot s;
+
+	memset(&s, 0, sizeof(s));
+	if (!pb->id || !ts_snapshot_id_valid(pb->id) || !pb->vm || !ts_vm_name_valid(pb->vm) ||
+	    !pb->name || !ts_snapshot_name_valid(pb->name) || !pb->description ||
+	    !ts_snapshot_description_valid(pb->description) ||
+	    pb->n_volumes > TS_SNAP_MAX_VOLUMES || pb->n_volume_bytes != pb->n_volumes)
+		return TS_EPROTO;
+	snprintf(s.id, sizeof(s.id), "%s", pb->id);
+	snprintf(s.vm, sizeof(s.vm), "%s", pb->vm);
+	snprintf(s.name, sizeof(s.name), "%s", pb->name);
+	snprintf(s.description, sizeof(s.description), "%s", pb->description);
+	if (ts_consistency_parse(pb->consistency_requested ? pb->consistency_requested : "",
+				 &s.consistency_requested) < 0 ||
+	    ts_consistency_parse(pb->consistency_achieved ? pb->consistency_achieved : "",
+				 &s.consistency_achieved) < 0 ||
+	    phase_parse(pb->phase ? pb->phase : "", &s.phase) < 0)
+		return TS_EPROTO;
+	for (size_t i = 0; i < pb->n_volumes; i++) {
+		if (!pb->volumes[i] || !ts_volume_name_valid(pb->volumes[i]))
+			return TS_EPROTO;
+		snprintf(s.volumes[i], sizeof(s.volumes[i]), "%s", pb->volumes[i]);
+		s.volume_bytes[i] = pb->volume_bytes[i];
+	}
+	s.n_volumes = (uint32_t)pb->n_volumes;
+	s.created_at_ms = pb->created_at_ms;
+	s.origin = pb->origin;
+	s.request = pb->request;
+	s.primary = pb->primary;
+	s.secondary = pb->secondary;
+	s.taken_by[0] = pb->taken_by_primary;
+	s.taken_by[1] = pb->taken_by_secondary;
+	if (pb->domain_xml && pb->domain_xml[0]) {
+		s.domain_xml = strdup(pb->domain_xml);
+		if (!s.domain_xml)
+			abort();
+	}
+	*out = s;
+	return 0;
+}
+
+void ts_wire_cluster_msg_release(struct ts_cluster_msg *m)
+{
+	free(m->snap.domain_xml);
+	m->snap.domain_xml = NULL;
+	free(m->digest);
+	m->digest = NULL;
+	m->n_digest = 0;
+}
+
+/* Bodies of the snapshot messages; @pb is the message being built. */
+struct snap_bodies {
+	Twinsnap__SnapCreate create;
+	struct ts_wire_snap_pb snap;
+	Twinsnap__VmFacts vm;
+	char *vm_volumes[TS_SNAP_MAX_VOLUMES];
+	Twinsnap__SnapFrozen frozen;
+	Twinsnap__SnapTaken taken;
+	Twinsnap__SnapAbort abort_;
+	Twinsnap__SnapDelete del;
+	Twinsnap__CatalogDigest digest;
+	Twinsnap__CatalogEntry *entries;
+	Twinsnap__CatalogEntry **entry_ptrs;
+};
+
+static const char *const view_names[] = {
+	[TS_VIEW_ABSENT] = "absent", [TS_VIEW_BROKEN] = "broken", [TS_VIEW_PENDING] = "pending",
+	[TS_VIEW_NORMAL] = "normal", [TS_VIEW_TOMBSTONE] = "tombstone",
+};
+
+static int encode_snap_body(const struct ts_cluster_msg *m, Twinsnap__ClusterMsg *pb,
+			    struct snap_bodies *b)
+{
+	switch (m->kind) {
+	case TS_CMSG_CREATE:
+		twinsnap__snap_create__init(&b->create);
+		twinsnap__vm_facts__init(&b->vm);
+		ts_wire_snapshot_to_pb(&m->snap, NULL, 0, &b->snap);
+		b->vm.known = m->vm.known;
+		b->vm.uefi = m->vm.uefi;
+		for (uint32_t i = 0; i < m->vm.n_volumes && i < TS_SNAP_MAX_VOLUMES; i++)
+			b->vm_volumes[i] = (char *)m->vm.volumes[i];
+		b->vm.n_volumes = m->vm.n_volumes;
+		b->vm.volumes = b->vm_volumes;
+		b->vm.boot_volume = (char *)m->vm.boot_volume;
+		b->create.snapshot = &b->snap.pb;
+		b->create.vm = &b->vm;
+		b->create.needed_bytes = m->needed_bytes;
+		b->create.no_wait = m->no_wait;
+		pb->body_case = TWINSNAP__CLUSTER_MSG__BODY_CREATE;
+		pb->create = &b->create;
+		return 0;
+	case TS_CMSG_FROZEN:
+		twinsnap__snap_frozen__init(&b->frozen);
+		b->frozen.id = (char *)m->snap_id;
+		b->frozen.achieved = consistency_name(m->achieved);
+		pb->body_case = TWINSNAP__CLUSTER_MSG__BODY_FROZEN;
+		pb->frozen = &b->frozen;
+		return 0;
+	case TS_CMSG_TAKEN:
+		twinsnap__snap_taken__init(&b->taken);
+		b->taken.id = (char *)m->snap_id;
+		pb->body_case = TWINSNAP__CLUSTER_MSG__BODY_TAKEN;
+		pb->taken = &b->taken;
+		return 0;
+	case TS_CMSG_ABORT:
+		twinsnap__snap_abort__init(&b->abort_);
+		b->abort_.id = (char *)m->snap_id;
+		b->abort_.reason = (char *)m->reason;
+		b->abort_.message = (char *)m->message;
+		pb->body_case = TWINSNAP__CLUSTER_MSG__BODY_ABORT;
+		pb->abort = &b->abort_;
+		return 0;
+	case TS_CMSG_DELETE:
+		twinsnap__snap_delete__init(&b->del);
+		b->del.id = (char *)m->snap_id;
+		pb->body_case = TWINSNAP__CLUSTER_MSG__BODY_DELETE;
+		pb->delete_ = &b->del;
+		return 0;
+	case TS_CMSG_DIGEST:
+		twinsnap__catalog_digest__init(&b->digest);
+		b->entries = calloc(m->n_digest + 1, sizeof(*b->entries));
+		b->entry_ptrs = calloc(m->n_digest + 1, sizeof(*b->entry_ptrs));
+		if (!b->entries || !b->entry_ptrs)
+			abort();
+		for (uint32_t i = 0; i < m->n_digest; i++) {
+			twinsnap__catalog_entry__init(&b->entries[i]);
+			b->entries[i].id = (char *)m->digest[i].id;
+			b->entries[i].view = (char *)view_names[m->digest[i].view];
+			b->entry_ptrs[i] = &b->entries[i];
+		}
+		b->digest.n_entries = m->n_digest;
+		b->digest.entries = b->entry_ptrs;
+		pb->body_case = TWINSNAP__CLUSTER_MSG__BODY_DIGEST;
+		pb->digest = &b->digest;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
 int ts_wire_encode_cluster(const struct ts_cluster_msg *m, uint8_t **buf, size_t *len)
 {
+	struct snap_bodies bodies;
 	Twinsnap__ClusterMsg pb = TWINSNAP__CLUSTER_MSG__INIT;
 	Twinsnap__NodeReport report = TWINSNAP__NODE_REPORT__INIT;
 	Twinsnap__DrbdSummary *sums = NULL, **sum_ptrs = NULL;
@@ -101,7 +297,17 @@ int ts_wire_encode_cluster(const struct ts_cluster_msg *m, uint8_t **buf, size_t
 		pb.sync = &sync;
 		break;
 	default:
-		rc = -EINVAL;
+		memset(&bodies, 0, sizeof(bodies));
+		rc = encode_snap_body(m, &pb, &bodies);
+		if (rc < 0)
+			goto out;
+		*len = twinsnap__cluster_msg__get_packed_size(&pb);
+		*buf = malloc(*len ? *len : 1);
+		if (!*buf)
+			abort();
+		twinsnap__cluster_msg__pack(&pb, *buf);
+		free(bodies.entries);
+		free(bodies.entry_ptrs);
 		goto out;
 	}
 
@@ -159,9 +365,87 @@ static int summary_from_pb(const Twinsnap__DrbdSummary *pb, struct ts_drbd_summa
 	return 0;
 }
 
+static int copy_id(char *dst, const char *id)
+{
+	if (!id || !ts_snapshot_id_valid(id))
+		return TS_EPROTO;
+	memcpy(dst, id, TS_SNAP_ID_LEN + 1);
+	return 0;
+}
+
+static int decode_create(const Twinsnap__SnapCreate *c, struct ts_cluster_msg *m)
+{
+	if (!c->snapshot || !c->vm || c->vm->n_volumes > TS_SNAP_MAX_VOLUMES ||
+	    ts_wire_snapshot_from_pb(c->snapshot, &m->snap) < 0)
+		return TS_EPROTO;
+	m->vm.known = c->vm->known;
+	m->vm.uefi = c->vm->uefi;
+	m->vm.n_volumes = (uint32_t)c->vm->n_volumes;
+	for (size_t i = 0; i < c->vm->n_volumes; i++)
+		if (!c->vm->volumes[i] || copy_str(m->vm.volumes[i], sizeof(m->vm.volumes[i]),
+						   c->vm->volumes[i]) < 0)
+			return TS_EPROTO;
+	if (copy_str(m->vm.boot_volume, sizeof(m->vm.boot_volume), c->vm->boot_volume) < 0)
+		return TS_EPROTO;
+	m->needed_bytes = c->needed_bytes;
+	m->no_wait = c->no_wait;
+	return 0;
+}
+
+static int decode_digest(const Twinsnap__CatalogDigest *d, struct ts_cluster_msg *m)
+{
+	/* One row per snapshot the sender holds: bounded by what a catalog
+	 * can hold and a CPG message can carry. */
+	if (d->n_entries > 1000000)
+		return TS_EPROTO;
+	m->digest = calloc(d->n_entries + 1, sizeof(*m->digest));
+	if (!m->digest)
+		abort();
+	m->n_digest = (uint32_t)d->n_entries;
+	for (size_t i = 0; i < d->n_entries; i++) {
+		int v;
+
+		if (copy_id(m->digest[i].id, d->entries[i]->id) < 0 || !d->entries[i]->view)
+			return TS_EPROTO;
+		for (v = 0; v <= TS_VIEW_TOMBSTONE; v++)
+			if (strcmp(view_names[v], d->entries[i]->view) == 0)
+				break;
+		if (v > TS_VIEW_TOMBSTONE)
+			return TS_EPROTO;
+		m->digest[i].view = (enum ts_peer_view)v;
+	}
+	return 0;
+}
+
 static int decode_body(const Twinsnap__ClusterMsg *pb, struct ts_cluster_msg *m)
 {
 	switch (pb->body_case) {
+	case TWINSNAP__CLUSTER_MSG__BODY_CREATE:
+		m->kind = TS_CMSG_CREATE;
+		return decode_create(pb->create, m);
+	case TWINSNAP__CLUSTER_MSG__BODY_FROZEN:
+		m->kind = TS_CMSG_FROZEN;
+		if (ts_consistency_parse(pb->frozen->achieved ? pb->frozen->achieved : "",
+					 &m->achieved) < 0)
+			return TS_EPROTO;
+		return copy_id(m->snap_id, pb->frozen->id);
+	case TWINSNAP__CLUSTER_MSG__BODY_TAKEN:
+		m->kind = TS_CMSG_TAKEN;
+		return copy_id(m->snap_id, pb->taken->id);
+	case TWINSNAP__CLUSTER_MSG__BODY_ABORT:
+		m->kind = TS_CMSG_ABORT;
+		if (copy_str(m->reason, sizeof(m->reason), pb->abort->reason) < 0)
+			return TS_EPROTO;
+		/* A long human message is cut, not refused. */
+		snprintf(m->message, sizeof(m->message), "%s",
+			 pb->abort->message ? pb->abort->message : "");
+		return copy_id(m->snap_id, pb->abort->id);
+	case TWINSNAP__CLUSTER_MSG__BODY_DELETE:
+		m->kind = TS_CMSG_DELETE;
+		return copy_id(m->snap_id, pb->delete_->id);
+	case TWINSNAP__CLUSTER_MSG__BODY_DIGEST:
+		m->kind = TS_CMSG_DIGEST;
+		return decode_digest(pb->digest, m);
 	case TWINSNAP__CLUSTER_MSG__BODY_REPORT:
 		m->kind = TS_CMSG_REPORT;
 		if (pb->report->n_drbd > TS_NODE_MAX_DRBD ||
@@ -212,6 +496,8 @@ int ts_wire_decode_cluster(const uint8_t *buf, size_t len, struct ts_cluster_msg
 		rc = decode_body(pb, tmp);
 	if (rc == 0)
 		memcpy(out, tmp, sizeof(*out));
+	else
+		ts_wire_cluster_msg_release(tmp);
 	free(tmp);
 	twinsnap__cluster_msg__free_unpacked(pb, NULL);
 	return rc;

@@ -13,13 +13,25 @@
 #include <stdint.h>
 
 #include "core/nodestate.h"
+#include "core/precheck.h"
 #include "core/settings.h"
+#include "core/snapfsm.h"
+#include "core/snapshot.h"
 #include "twinsnap.pb-c.h"
 
 /** Bumped when a message changes meaning; peers with another value are ignored. */
 #define TS_PROTOCOL_VERSION 1
 
-enum ts_cmsg_kind { TS_CMSG_REPORT = 1, TS_CMSG_SET, TS_CMSG_SYNC };
+enum ts_cmsg_kind {
+	TS_CMSG_REPORT = 1, TS_CMSG_SET, TS_CMSG_SYNC,
+	TS_CMSG_CREATE, TS_CMSG_FROZEN, TS_CMSG_TAKEN, TS_CMSG_ABORT, TS_CMSG_DELETE,
+	TS_CMSG_DIGEST,
+};
+
+struct ts_digest_entry {
+	char id[TS_SNAP_ID_LEN + 1];
+	enum ts_peer_view view;
+};
 
 /** A CPG message in core terms.  Large: allocate it, do not put it on the stack. */
 struct ts_cluster_msg {
@@ -31,7 +43,38 @@ struct ts_cluster_msg {
 	struct ts_setting set;                  /* TS_CMSG_SET */
 	uint32_t n_settings;                    /* TS_CMSG_SYNC */
 	struct ts_setting settings[TS_SETTINGS_MAX];
+	struct ts_snapshot snap;                /* CREATE; snap.domain_xml owned */
+	struct ts_vm_facts vm;                  /* CREATE */
+	uint64_t needed_bytes;                  /* CREATE */
+	bool no_wait;                           /* CREATE */
+	char snap_id[TS_SNAP_ID_LEN + 1];       /* FROZEN TAKEN ABORT DELETE */
+	enum ts_consistency achieved;           /* FROZEN */
+	char reason[40];                        /* ABORT */
+	char message[256];                      /* ABORT */
+	uint32_t n_digest;                      /* DIGEST */
+	struct ts_digest_entry *digest;         /* DIGEST; owned */
 };
+
+/** Free what a message owns (snap.domain_xml, digest); the struct stays. */
+void ts_wire_cluster_msg_release(struct ts_cluster_msg *m);
+
+/** Storage for a Snapshot protobuf that borrows from a struct ts_snapshot. */
+struct ts_wire_snap_pb {
+	Twinsnap__Snapshot pb;
+	char *volumes[TS_SNAP_MAX_VOLUMES];
+	uint64_t bytes[TS_SNAP_MAX_VOLUMES];
+	char *committed[TS_NODE_PAIR];
+};
+
+/**
+ * Fill @out from @s; @out borrows @s's strings.  @committed_on names the
+ * PMs that committed it (for IPC; may be NULL), @state "broken"/"normal".
+ */
+void ts_wire_snapshot_to_pb(const struct ts_snapshot *s, const char *const *committed_on,
+			    size_t n_committed, struct ts_wire_snap_pb *out);
+
+/** Validate and copy a decoded Snapshot (domain_xml duplicated); TS_EPROTO if bad. */
+int ts_wire_snapshot_from_pb(const Twinsnap__Snapshot *pb, struct ts_snapshot *out);
 
 /** Encode @m into a malloc'd buffer (*buf, *len); the caller frees *buf. */
 int ts_wire_encode_cluster(const struct ts_cluster_msg *m, uint8_t **buf, size_t *len);

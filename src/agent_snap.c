@@ -1,0 +1,869 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * agent_snap — the shell around the snapshot state machine: turns delivered
+ * CPG messages, membership changes, DRBD role changes and timers into
+ * snapfsm events, and executes the effects the machine returns (multicast,
+ * suspend/resume I/O through drbdsetup, guest fsfreeze through libvirt,
+ * reflink pieces through the store, rows and events through the catalog,
+ * answers to the waiting CLI).  The protocol itself is in core/snapfsm.c and
+ * docs/protocol.md; nothing here decides, it only does.
+ *
+ * I/O is held only between an intent recorded in the catalog and the
+ * resume that clears it, so a restarted agent resumes what a crash left
+ * suspended before it does anything else.
+ */
+#include "config.h"
+#include "agent_int.h"
+
+#include <errno.h>
+#include <qb/qblog.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "adapters/hv.h"
+#include "core/precheck.h"
+#include "core/snapfsm.h"
+#include "core/tserr.h"
+#include "proto/wire.h"
+#include "util.h"
+
+#define NS_PER_MS 1000000ULL
+#define DRBDSETUP_TIMEOUT_MS 5000
+#define DRAIN_POLL_MS 5
+#define STORE_REFRESH_MS 2000
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- in-flight bookkeeping ------------------------------------------------ */
+
+static struct ts_inflight *inflight_find(struct ts_agent *a, const char *id)
+{
+	for (size_t i = 0; i < TS_MAX_INFLIGHT; i++)
+		if (a->inflight[i].used && strcmp(a->inflight[i].row.id, id) == 0)
+			return &a->inflight[i];
+	return NULL;
+}
+
+static struct ts_inflight *inflight_add(struct ts_agent *a, const struct ts_snapshot *row)
+{
+	for (size_t i = 0; i < TS_MAX_INFLIGHT; i++) {
+		struct ts_inflight *f = &a->inflight[i];
+
+		if (f->used)
+			continue;
+		memset(f, 0, sizeof(*f));
+		f->used = true;
+		f->agent = a;
+		ts_snapshot_copy(&f->row, row);
+		return f;
+	}
+	return NULL;
+}
+
+static void disarm(struct ts_agent *a, qb_loop_timer_handle h, bool *armed)
+{
+	if (*armed)
+		qb_loop_timer_del(a->loop, h);
+	*armed = false;
+}
+
+static void inflight_drop(struct ts_inflight *f)
+{
+	disarm(f->agent, f->freeze_timer, &f->freeze_armed);
+	disarm(f->agent, f->drain_timer, &f->drain_armed);
+	ts_snapshot_release(&f->row);
+	f->used = false;
+}
+
+/* ---- I/O hold and release (primary) ------------------------------------------- */
+
+static void resume_io(struct ts_agent *a, struct ts_inflight *f)
+{
+	char *err = NULL;
+
+	disarm(a, f->drain_timer, &f->drain_armed);
+	for (size_t i = 0; i < f->n_minors; i++) {
+		char minor[16];
+		const char *args[] = { "resume-io", minor, NULL };
+		int rc = -EIO;
+
+		snprintf(minor, sizeof(minor), "%d", f->minors[i]);
+		/* Resuming is what must never fail to happen: retry before
+		 * giving up, and leave the intent so a restart tries again. */
+		for (int t = 0; t < 3 && rc < 0; t++) {
+			free(err);
+			err = NULL;
+			rc = ts_drbd_run(a->cfg->drbdsetup, args, DRBDSETUP_TIMEOUT_MS, NULL, &err);
+		}
+		if (rc < 0) {
+			qb_log(LOG_CRIT, "snapshot %s: cannot resume I/O of minor %d: %s",
+			       f->row.id, f->minors[i], err ? err : ts_strerror(rc));
+			free(err);
+			return;
+		}
+	}
+	if (f->fsfrozen && ts_hv_fsfreeze(a->cfg->libvirt_uri, f->row.vm, false, &err) < 0) {
+		qb_log(LOG_ERR, "snapshot %s: %s", f->row.id, err);
+		free(err);
+	}
+	if (f->held)
+		qb_log(LOG_INFO, "snapshot %s: I/O of %s resumed after %llu ms", f->row.id,
+		       f->row.vm, (unsigned long long)(ts_now_ms() - f->held_since_ms));
+	ts_catalog_intent_clear(a->catalog, f->row.id);
+	f->held = f->fsfrozen = false;
+	f->n_minors = 0;
+}
+
+static void step(struct ts_agent *a, struct ts_inflight *f, struct ts_snapshot *row,
+		 const struct ts_snap_event *ev);
+
+static void quiesced(struct ts_inflight *f, int err, const char *reason, const char *msg)
+{
+	struct ts_snap_event ev = { .kind = TS_EV_QUIESCED, .err = err, .achieved = f->achieved };
+
+	snprintf(ev.reason, sizeof(ev.reason), "%s", reason ? reason : "");
+	snprintf(ev.message, sizeof(ev.message), "%s", msg ? msg : "");
+	step(f->agent, f, &f->row, &ev);
+}
+
+static void check_drain(struct ts_inflight *f);
+
+static void on_drain_timer(void *data)
+{
+	struct ts_inflight *f = data;
+
+	f->drain_armed = false;
+	check_drain(f);
+}
+
+/*
+ * suspend-io alone does not settle writes already on their way to the peer
+ * (DRBD's own consistent-snapshots test): wait until the peer has
+ * acknowledged every one, so both PMs' backing stores hold the same bytes.
+ */
+static void check_drain(struct ts_inflight *f)
+{
+	struct ts_agent *a = f->agent;
+	uint64_t total = 0;
+
+	if (!a->cfg->drain) {
+		/* Only for demonstrating the hazard (twinsnap.conf(5)). */
+		quiesced(f, 0, NULL, NULL);
+		return;
+	}
+	for (uint32_t i = 0; i < f->row.n_volumes; i++) {
+		char res[TS_DRBD_NAME_MAX], *err = NULL;
+		uint64_t n = 0;
+		int rc;
+
+		ts_drbd_resource_name(f->row.vm, f->row.volumes[i], res, sizeof(res));
+		rc = ts_drbd_in_flight(a->cfg->drbdsetup, res, DRBDSETUP_TIMEOUT_MS, &n, &err);
+		if (rc < 0) {
+			char msg[256];
+
+			snprintf(msg, sizeof(msg), "cannot read in-flight writes: %s",
+				 err ? err : ts_strerror(rc));
+			free(err);
+			quiesced(f, rc, "drain_failed", msg);
+			return;
+		}
+		total += n;
+	}
+	if (total == 0) {
+		qb_log(LOG_DEBUG, "snapshot %s: in-flight writes drained after %llu ms",
+		       f->row.id, (unsigned long long)(ts_now_ms() - f->held_since_ms));
+		quiesced(f, 0, NULL, NULL);
+		return;
+	}
+	f->drain_armed = qb_loop_timer_add(a->loop, QB_LOOP_HIGH, DRAIN_POLL_MS * NS_PER_MS, f,
+					   on_drain_timer, &f->drain_timer) == 0;
+}
+
+static int find_minors(struct ts_agent *a, struct ts_inflight *f, char *msg, size_t len)
+{
+	const struct ts_drbd_model *m = ts_drbd_mon_model(a->drbd);
+
+	f->n_minors = 0;
+	for (uint32_t i = 0; i < f->row.n_volumes; i++) {
+		char res[TS_DRBD_NAME_MAX];
+		const struct ts_drbd_resource *r;
+
+		ts_drbd_resource_name(f->row.vm, f->row.volumes[i], res, sizeof(res));
+		r = ts_drbd_model_find(m, res);
+		if (!r || r->n_devices == 0 || r->devices[0].minor < 0) {
+			snprintf(msg, len, "DRBD resource %s has no known minor", res);
+			return -ENOENT;
+		}
+		f->minors[f->n_minors++] = r->devices[0].minor;
+	}
+	return 0;
+}
+
+static void start_quiesce(struct ts_agent *a, struct ts_inflight *f)
+{
+	enum ts_consistency want = f->row.consistency_requested;
+	char msg[256], *err = NULL;
+	size_t suspended = 0;
+
+	f->achieved = TS_CONS_CRASH;
+	if (find_minors(a, f, msg, sizeof(msg)) < 0) {
+		quiesced(f, -ENOENT, "quiesce_failed", msg);
+		return;
+	}
+	if (want != TS_CONS_CRASH) {
+		if (ts_hv_fsfreeze(a->cfg->libvirt_uri, f->row.vm, true, &err) == 0) {
+			f->fsfrozen = true;
+			f->achieved = TS_CONS_APPLICATION;
+		} else if (want == TS_CONS_APPLICATION) {
+			snprintf(msg, sizeof(msg), "application consistency needs a working "
+				 "guest agent: %s", err);
+			free(err);
+			quiesced(f, -EIO, "guest_agent_unavailable", msg);
+			return;
+		} else {
+			qb_log(LOG_NOTICE, "snapshot %s: no guest agent (%s); crash-consistent",
+			       f->row.id, err);
+			free(err);
+			err = NULL;
+		}
+	}
+	/* The intent is durable before anything is held. */
+	if (ts_catalog_intent_add(a->catalog, f->row.id, f->minors, f->n_minors, f->fsfrozen,
+				  f->row.vm) < 0) {
+		resume_io(a, f);
+		quiesced(f, -EIO, "quiesce_failed", "cannot record the freeze intent");
+		return;
+	}
+	f->held_since_ms = ts_now_ms();
+	f->held = true;
+	for (; suspended < f->n_minors; suspended++) {
+		char minor[16];
+		const char *args[] = { "suspend-io", minor, NULL };
+
+		snprintf(minor, sizeof(minor), "%d", f->minors[suspended]);
+		if (ts_drbd_run(a->cfg->drbdsetup, args, DRBDSETUP_TIMEOUT_MS, NULL, &err) < 0) {
+			snprintf(msg, sizeof(msg), "%s", err);
+			free(err);
+			f->n_minors = suspended;    /* resume only what was suspended */
+			quiesced(f, -EIO, "quiesce_failed", msg);
+			return;
+		}
+	}
+	check_drain(f);
+}
+
+static void on_freeze_timer(void *data)
+{
+	struct ts_inflight *f = data;
+	struct ts_snap_event ev = { .kind = TS_EV_FREEZE_TIMEOUT };
+
+	f->freeze_armed = false;
+	qb_log(LOG_WARNING, "snapshot %s: I/O held for the freeze timeout (%u ms): aborting",
+	       f->row.id, f->agent->cfg->freeze_timeout_ms);
+	step(f->agent, f, &f->row, &ev);
+}
+
+/* ---- pieces -------------------------------------------------------------------- */
+
+static int take_pieces(struct ts_agent *a, const struct ts_snapshot *row, char *msg, size_t len)
+{
+	if (!a->store) {
+		snprintf(msg, len, "the volume store is unavailable");
+		return -ENODEV;
+	}
+	for (uint32_t i = 0; i < row->n_volumes; i++) {
+		char path[4096];
+		int rc = ts_store_take(a->store, row->id, row->vm, row->volumes[i], path,
+				       sizeof(path));
+
+		if (rc == 0)
+			rc = ts_catalog_piece_add(a->catalog, row->id, row->volumes[i], path);
+		if (rc < 0) {
+			snprintf(msg, len, "piece of %s-%s: %s", row->vm, row->volumes[i],
+				 ts_strerror(rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static void delete_pieces(struct ts_agent *a, const struct ts_snapshot *row)
+{
+	struct ts_catalog_piece *pieces = NULL;
+	size_t n = 0;
+
+	if (a->store && ts_store_remove(a->store, row->id, NULL) < 0)
+		qb_log(LOG_ERR, "snapshot %s: cannot remove its pieces", row->id);
+	if (ts_catalog_pieces(a->catalog, row->id, &pieces, &n) == 0)
+		for (size_t i = 0; i < n; i++)
+			ts_catalog_piece_remove(a->catalog, row->id, pieces[i].volume);
+	free(pieces);
+}
+
+/* ---- effects ---------------------------------------------------------------------- */
+
+static void send_simple(struct ts_agent *a, int kind, const struct ts_snapshot *row,
+			const struct ts_fx *f, enum ts_consistency achieved)
+{
+	struct ts_cluster_msg *m = ts_agent_msg_new(a, kind);
+
+	snprintf(m->snap_id, sizeof(m->snap_id), "%s", row->id);
+	m->achieved = achieved;
+	if (f) {
+		snprintf(m->reason, sizeof(m->reason), "%s", f->code);
+		snprintf(m->message, sizeof(m->message), "%s", f->message);
+	}
+	if (ts_agent_send(a, m) < 0)
+		qb_log(LOG_ERR, "snapshot %s: cannot multicast (cluster unavailable)", row->id);
+}
+
+static void log_event(struct ts_agent *a, const struct ts_snapshot *row, const char *kind,
+		      const char *reason, const char *message)
+{
+	struct ts_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.time_ms = wall_ms();
+	snprintf(e.kind, sizeof(e.kind), "%s", kind);
+	if (row) {
+		snprintf(e.snapshot, sizeof(e.snapshot), "%s", row->id);
+		snprintf(e.vm, sizeof(e.vm), "%s", row->vm);
+	}
+	snprintf(e.reason, sizeof(e.reason), "%s", reason ? reason : "");
+	/* Messages may quote drbdsetup or libvirt: keep them plain ASCII. */
+	ts_sanitize_for_log(message, e.message, sizeof(e.message));
+	if (ts_catalog_event_add(a->catalog, &e) < 0)
+		qb_log(LOG_ERR, "cannot log event %s: %s", kind, message);
+	qb_log(LOG_NOTICE, "event %s%s%s: %s", kind, reason && reason[0] ? " " : "",
+	       reason ? reason : "", message);
+}
+
+static void run_fx(struct ts_agent *a, struct ts_inflight *f, struct ts_snapshot *row,
+		   const struct ts_fx_list *fx)
+{
+	struct ts_snap_event follow = { 0 };
+	bool have_follow = false, start_q = false;
+
+	for (size_t i = 0; i < fx->n; i++) {
+		const struct ts_fx *e = &fx->items[i];
+
+		qb_log(LOG_DEBUG, "snapshot %s: %s", row->id, ts_fx_str(e->kind));
+		switch (e->kind) {
+		case TS_FX_SEND_FROZEN:
+			send_simple(a, TS_CMSG_FROZEN, row, NULL, f ? f->achieved : TS_CONS_CRASH);
+			break;
+		case TS_FX_SEND_TAKEN:
+			send_simple(a, TS_CMSG_TAKEN, row, NULL, TS_CONS_CRASH);
+			break;
+		case TS_FX_SEND_ABORT:
+			send_simple(a, TS_CMSG_ABORT, row, e, TS_CONS_CRASH);
+			break;
+		case TS_FX_QUIESCE:
+			start_q = f != NULL;
+			break;
+		case TS_FX_RESUME:
+			if (f)
+				resume_io(a, f);
+			break;
+		case TS_FX_TAKE_PIECES: {
+			char msg[256] = "";
+
+			follow.kind = TS_EV_PIECES;
+			follow.err = take_pieces(a, row, msg, sizeof(msg));
+			snprintf(follow.message, sizeof(follow.message), "%s", msg);
+			have_follow = true;
+			ts_agent_publish_soon(a);
+			break;
+		}
+		case TS_FX_DELETE_PIECES:
+			delete_pieces(a, row);
+			ts_agent_publish_soon(a);
+			break;
+		case TS_FX_PERSIST:
+			if (ts_catalog_put(a->catalog, row) < 0)
+				qb_log(LOG_CRIT, "snapshot %s: cannot write its catalog row", row->id);
+			break;
+		case TS_FX_REMOVE_ROW:
+			if (ts_catalog_remove(a->catalog, row->id, wall_ms()) < 0)
+				qb_log(LOG_ERR, "snapshot %s: cannot remove its catalog row", row->id);
+			break;
+		case TS_FX_REPLY:
+			if (e->request_node == a->nodeid)
+				ts_agent_answer_pending(a, e->request, e->exit_code, e->code,
+							e->message, e->exit_code == 0 ? row : NULL);
+			break;
+		case TS_FX_EVENT:
+			log_event(a, row, e->event_kind, e->code, e->message);
+			break;
+		case TS_FX_ARM_TIMER:
+			if (f && !f->freeze_armed)
+				f->freeze_armed = qb_loop_timer_add(
+					a->loop, QB_LOOP_HIGH,
+					(uint64_t)a->cfg->freeze_timeout_ms * NS_PER_MS, f,
+					on_freeze_timer, &f->freeze_timer) == 0;
+			break;
+		case TS_FX_DISARM_TIMER:
+			if (f)
+				disarm(a, f->freeze_timer, &f->freeze_armed);
+			break;
+		}
+	}
+	if (have_follow)
+		step(a, f, row, &follow);
+	else if (start_q && f->used && strcmp(f->row.id, row->id) == 0)
+		start_quiesce(a, f);
+}
+
+/*
+ * One machine step for a row: in flight (@f set, @row == &f->row) or
+ * settled (@f NULL, @row loaded from the catalog).
+ */
+static void step(struct ts_agent *a, struct ts_inflight *f, struct ts_snapshot *row,
+		 const struct ts_snap_event *ev)
+{
+	struct ts_fx_list fx = { 0 };
+
+	if (ts_snapfsm_step(a->nodeid, row, ev, &fx) != TS_FSM_APPLIED) {
+		qb_log(LOG_DEBUG, "snapshot %s: event %s ignored in phase %s", row->id,
+		       ts_snap_event_str(ev->kind), ts_snap_phase_str(row->phase));
+		return;
+	}
+	run_fx(a, f, row, &fx);
+	if (!f || !f->used || row != &f->row)
+		return;
+	if (ts_fx_removes_row(&fx) || f->row.phase == TS_PH_NORMAL ||
+	    f->row.phase == TS_PH_PENDING) {
+		if (f->held)
+			resume_io(a, f);        /* never leave a settled snapshot holding I/O */
+		inflight_drop(f);
+	}
+}
+
+/* ---- CREATE ------------------------------------------------------------------------- */
+
+static int pair(struct ts_agent *a, struct ts_peer **p0, struct ts_peer **p1)
+{
+	if (a->n_peers != TS_NODE_PAIR)
+		return -ENOENT;
+	*p0 = a->peers[0].nodeid < a->peers[1].nodeid ? &a->peers[0] : &a->peers[1];
+	*p1 = *p0 == &a->peers[0] ? &a->peers[1] : &a->peers[0];
+	return 0;
+}
+
+static bool reconciled(struct ts_agent *a)
+{
+	for (size_t i = 0; i < a->n_peers; i++)
+		if (a->peers[i].member && !a->digest_from[i])
+			return false;
+	return true;
+}
+
+static void refuse_create(struct ts_agent *a, uint32_t origin, const struct ts_cluster_msg *m,
+			  const char *code, const char *message)
+{
+	log_event(a, &m->snap, "refused", code, message);
+	if (origin == a->nodeid && m->snap.request)
+		ts_agent_answer_pending(a, m->snap.request, 4, code, message, NULL);
+}
+
+static bool row_exists(struct ts_agent *a, const char *id)
+{
+	struct ts_snapshot row;
+
+	if (ts_catalog_get(a->catalog, id, &row) < 0)
+		return false;
+	ts_snapshot_release(&row);
+	return true;
+}
+
+static void handle_create(struct ts_agent *a, uint32_t origin, struct ts_cluster_msg *m)
+{
+	struct ts_precheck_in in;
+	struct ts_precheck_out out;
+	struct ts_peer *p[2];
+	struct ts_snapshot *row = &m->snap;
+	struct ts_inflight *f;
+	struct ts_fx_list fx = { 0 };
+	size_t busy = 0;
+
+	if (pair(a, &p[0], &p[1]) < 0) {
+		refuse_create(a, origin, m, "not_a_pair", "refused: the cluster is not a pair of PMs");
+		return;
+	}
+	if (!reconciled(a)) {
+		refuse_create(a, origin, m, "reconciling",
+			      "refused: the PMs are still reconciling their catalogs; try again");
+		return;
+	}
+	if (row_exists(a, row->id) || ts_catalog_tombstoned(a->catalog, row->id)) {
+		refuse_create(a, origin, m, "duplicate_id", "refused: snapshot id already used");
+		return;
+	}
+	memset(&in, 0, sizeof(in));
+	in.req = row;
+	in.vm = &m->vm;
+	in.snapshots_enabled = ts_settings_snapshots_enabled(a->settings);
+	ts_catalog_count_in_flight(a->catalog, row->vm, &busy);
+	in.in_flight_same_vm = busy;
+	in.needed_bytes = m->needed_bytes;
+	for (int i = 0; i < TS_NODE_PAIR; i++) {
+		in.nodes[i].name = p[i]->name;
+		in.nodes[i].nodeid = p[i]->nodeid;
+		in.nodes[i].member = p[i]->member;
+		in.nodes[i].maintenance = ts_settings_maintenance(a->settings, p[i]->name);
+		in.nodes[i].report = p[i]->report;
+	}
+	if (ts_precheck(&in, &out) != 0) {
+		refuse_create(a, origin, m, out.code, out.message);
+		return;
+	}
+	row->primary = out.primary;
+	row->secondary = out.secondary;
+	row->origin = origin;
+	f = inflight_add(a, row);
+	if (!f) {
+		refuse_create(a, origin, m, "too_many_in_flight",
+			      "refused: too many snapshots in progress");
+		return;
+	}
+	ts_snapfsm_start(a->nodeid, &f->row, &fx);
+	run_fx(a, f, &f->row, &fx);
+	if (m->no_wait && origin == a->nodeid && f->used)
+		ts_agent_answer_pending(a, row->request, 0, "", "created", &f->row);
+}
+
+/* ---- reconciliation --------------------------------------------------------------------- */
+
+static enum ts_peer_view view_of_row(const struct ts_snapshot *s)
+{
+	if (s->phase == TS_PH_NORMAL)
+		return TS_VIEW_NORMAL;
+	return s->phase == TS_PH_PENDING ? TS_VIEW_PENDING : TS_VIEW_BROKEN;
+}
+
+static void send_digest(struct ts_agent *a)
+{
+	struct ts_cluster_msg *m = ts_agent_msg_new(a, TS_CMSG_DIGEST);
+	struct ts_snapshot *rows = NULL;
+	char (*tombs)[TS_SNAP_ID_LEN + 1] = NULL;
+	size_t n = 0, nt = 0;
+
+	ts_catalog_list(a->catalog, NULL, -1, &rows, &n);
+	ts_catalog_tombstones(a->catalog, &tombs, &nt);
+	m->digest = ts_xcalloc(n + nt + 1, sizeof(*m->digest));
+	for (size_t i = 0; i < n; i++) {
+		memcpy(m->digest[m->n_digest].id, rows[i].id, sizeof(rows[i].id));
+		m->digest[m->n_digest++].view = view_of_row(&rows[i]);
+	}
+	for (size_t i = 0; i < nt; i++) {
+		memcpy(m->digest[m->n_digest].id, tombs[i], sizeof(tombs[i]));
+		m->digest[m->n_digest++].view = TS_VIEW_TOMBSTONE;
+	}
+	ts_catalog_rows_free(rows, n);
+	free(tombs);
+	ts_agent_send(a, m);
+}
+
+static enum ts_peer_view peer_view(const struct ts_cluster_msg *m, const char *id)
+{
+	for (uint32_t i = 0; i < m->n_digest; i++)
+		if (strcmp(m->digest[i].id, id) == 0)
+			return m->digest[i].view;
+	return TS_VIEW_ABSENT;
+}
+
+static void reconcile_with(struct ts_agent *a, const struct ts_cluster_msg *m)
+{
+	struct ts_snapshot *rows = NULL;
+	size_t n = 0;
+
+	if (ts_catalog_list(a->catalog, NULL, -1, &rows, &n) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct ts_snap_event ev = { .kind = TS_EV_RECONCILE };
+		struct ts_snapshot row;
+
+		if (inflight_find(a, rows[i].id))
+			continue;       /* created in this configuration: not ours to judge */
+		ev.view = peer_view(m, rows[i].id);
+		if (rows[i].phase == TS_PH_NORMAL && ev.view == TS_VIEW_NORMAL)
+			continue;
+		if (ts_catalog_get(a->catalog, rows[i].id, &row) < 0)
+			continue;
+		qb_log(LOG_INFO, "reconcile: %s is %s here, %s on the peer", row.id,
+		       ts_snap_phase_str(row.phase), ts_peer_view_str(ev.view));
+		step(a, NULL, &row, &ev);
+		ts_snapshot_release(&row);
+	}
+	ts_catalog_rows_free(rows, n);
+}
+
+/* ---- entry points from agent.c ----------------------------------------------------------- */
+
+void ts_snap_deliver(struct ts_agent *a, uint32_t nodeid, struct ts_cluster_msg *m)
+{
+	struct ts_snap_event ev = { 0 };
+	struct ts_inflight *f;
+
+	switch (m->kind) {
+	case TS_CMSG_CREATE:
+		handle_create(a, nodeid, m);
+		return;
+	case TS_CMSG_DIGEST:
+		for (size_t i = 0; i < a->n_peers; i++) {
+			if (a->peers[i].nodeid != nodeid)
+				continue;
+			if (nodeid != a->nodeid && !a->digest_from[i])
+				reconcile_with(a, m);
+			a->digest_from[i] = true;
+		}
+		return;
+	case TS_CMSG_DELETE: {
+		struct ts_snapshot row;
+
+		if (ts_catalog_get(a->catalog, m->snap_id, &row) < 0) {
+			if (nodeid == a->nodeid && m->request)
+				ts_agent_answer_pending(a, m->request, 3, "not_found",
+							"no such snapshot", NULL);
+			return;
+		}
+		ev.kind = TS_EV_DELETE;
+		ev.request = m->request;
+		ev.origin = nodeid;
+		if (inflight_find(a, m->snap_id)) {
+			if (nodeid == a->nodeid && m->request)
+				ts_agent_answer_pending(a, m->request, 1, "in_progress",
+							"the snapshot is still in progress", NULL);
+		} else {
+			step(a, NULL, &row, &ev);
+		}
+		ts_snapshot_release(&row);
+		return;
+	}
+	case TS_CMSG_FROZEN:
+		ev.kind = TS_EV_FROZEN;
+		ev.achieved = m->achieved;
+		break;
+	case TS_CMSG_TAKEN:
+		ev.kind = TS_EV_TAKEN;
+		ev.node = nodeid;
+		break;
+	case TS_CMSG_ABORT:
+		ev.kind = TS_EV_ABORT;
+		snprintf(ev.reason, sizeof(ev.reason), "%s", m->reason);
+		snprintf(ev.message, sizeof(ev.message), "%s", m->message);
+		break;
+	default:
+		return;
+	}
+	f = inflight_find(a, m->snap_id);
+	if (!f) {
+		qb_log(LOG_DEBUG, "snapshot %s: message for a snapshot not in flight here",
+		       m->snap_id);
+		return;
+	}
+	step(a, f, &f->row, &ev);
+}
+
+void ts_snap_peer_lost(struct ts_agent *a, uint32_t nodeid)
+{
+	for (size_t i = 0; i < TS_MAX_INFLIGHT; i++) {
+		struct ts_inflight *f = &a->inflight[i];
+		struct ts_snap_event ev = { .kind = TS_EV_PEER_LOST, .node = nodeid };
+
+		if (f->used)
+			step(a, f, &f->row, &ev);
+	}
+}
+
+void ts_snap_membership_changed(struct ts_agent *a, bool someone_joined)
+{
+	memset(a->digest_from, 0, sizeof(a->digest_from));
+	/* Every membership change starts a reconciliation round, so both PMs
+	 * agree on when creates are allowed again. */
+	(void)someone_joined;
+	send_digest(a);
+}
+
+void ts_snap_drbd_changed(struct ts_agent *a)
+{
+	const struct ts_drbd_model *m = ts_drbd_mon_model(a->drbd);
+
+	for (size_t i = 0; i < TS_MAX_INFLIGHT; i++) {
+		struct ts_inflight *f = &a->inflight[i];
+		enum ts_drbd_role want;
+
+		if (!f->used || f->row.abort_sent)
+			continue;
+		want = f->row.primary == a->nodeid ? TS_ROLE_PRIMARY : TS_ROLE_SECONDARY;
+		for (uint32_t v = 0; v < f->row.n_volumes && f->used; v++) {
+			char res[TS_DRBD_NAME_MAX];
+			const struct ts_drbd_resource *r;
+
+			ts_drbd_resource_name(f->row.vm, f->row.volumes[v], res, sizeof(res));
+			r = ts_drbd_model_find(m, res);
+			if (r && r->role != TS_ROLE_UNKNOWN && r->role != want) {
+				struct ts_snap_event ev = { .kind = TS_EV_ROLE_CHANGE };
+
+				qb_log(LOG_WARNING, "snapshot %s: %s became %s here (failover)",
+				       f->row.id, res, ts_drbd_role_str(r->role));
+				step(a, f, &f->row, &ev);
+				break;
+			}
+		}
+	}
+}
+
+bool ts_snap_refresh_store(struct ts_agent *a)
+{
+	uint64_t free_bytes = 0, total = 0;
+	bool known = a->store && ts_store_space(a->store, &free_bytes, &total) == 0;
+
+	/* Whole MiB, so writes inside the store do not republish constantly. */
+	free_bytes &= ~((1ull << 20) - 1);
+	if (known == a->report->store_known && free_bytes == a->report->store_free_bytes)
+		return false;
+	a->report->store_known = known;
+	a->report->store_free_bytes = free_bytes;
+	return true;
+}
+
+static void on_store_timer(void *data)
+{
+	struct ts_agent *a = data;
+
+	if (ts_snap_refresh_store(a))
+		ts_agent_publish_soon(a);
+	qb_loop_timer_add(a->loop, QB_LOOP_LOW, STORE_REFRESH_MS * NS_PER_MS, a, on_store_timer,
+			  &a->store_timer);
+}
+
+/* ---- start-up recovery ------------------------------------------------------------------ */
+
+static void resume_intents(struct ts_agent *a)
+{
+	struct ts_catalog_intent *in = NULL;
+	size_t n = 0;
+
+	if (ts_catalog_intents(a->catalog, &in, &n) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct ts_inflight f;
+
+		memset(&f, 0, sizeof(f));
+		f.agent = a;
+		snprintf(f.row.id, sizeof(f.row.id), "%s", in[i].id);
+		snprintf(f.row.vm, sizeof(f.row.vm), "%s", in[i].vm);
+		f.n_minors = in[i].n_minors;
+		memcpy(f.minors, in[i].minors, sizeof(f.minors));
+		f.fsfrozen = in[i].fsfrozen;
+		f.held = true;
+		f.held_since_ms = ts_now_ms();
+		qb_log(LOG_WARNING, "snapshot %s: resuming I/O of %s that a previous run left "
+		       "suspended", in[i].id, in[i].vm);
+		resume_io(a, &f);
+	}
+	free(in);
+}
+
+static void recover_rows(struct ts_agent *a)
+{
+	struct ts_snapshot *rows = NULL;
+	size_t n = 0;
+
+	if (ts_catalog_list(a->catalog, NULL, -1, &rows, &n) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct ts_snap_event ev = { .kind = TS_EV_RESTART };
+		struct ts_snapshot row;
+
+		if (rows[i].phase == TS_PH_NORMAL || rows[i].phase == TS_PH_PENDING)
+			continue;
+		if (ts_catalog_get(a->catalog, rows[i].id, &row) < 0)
+			continue;
+		step(a, NULL, &row, &ev);
+		ts_snapshot_release(&row);
+	}
+	ts_catalog_rows_free(rows, n);
+}
+
+static int remove_orphan(void *ctx, const char *id, const char *volume, const char *path)
+{
+	struct ts_agent *a = ctx;
+	struct ts_snapshot row;
+
+	if (ts_catalog_get(a->catalog, id, &row) == 0) {
+		ts_snapshot_release(&row);
+		return 0;
+	}
+	qb_log(LOG_WARNING, "store: piece %s has no catalog row: removing it", path);
+	ts_store_remove(a->store, id, volume);
+	return 0;
+}
+
+int ts_snap_init(struct ts_agent *a, char **errmsg)
+{
+	char *err = NULL;
+	int rc = ts_catalog_open(a->cfg->state_dir, &a->catalog, errmsg);
+
+	if (rc < 0)
+		return rc;
+	if (ts_store_open(a->cfg->store_backend, a->cfg->store_dir, &a->store, &err) < 0) {
+		qb_log(LOG_ERR, "store: %s; snapshots will be refused", err);
+		free(err);
+		a->store = NULL;
+	}
+	resume_intents(a);
+	recover_rows(a);
+	if (a->store)
+		ts_store_list(a->store, remove_orphan, a);
+	ts_snap_refresh_store(a);
+	qb_loop_timer_add(a->loop, QB_LOOP_LOW, STORE_REFRESH_MS * NS_PER_MS, a, on_store_timer,
+			  &a->store_timer);
+	return 0;
+}
+
+void ts_snap_fini(struct ts_agent *a)
+{
+	for (size_t i = 0; i < TS_MAX_INFLIGHT; i++) {
+		struct ts_inflight *f = &a->inflight[i];
+
+		if (!f->used)
+			continue;
+		/* A clean stop still never leaves I/O held. */
+		if (f->held)
+			resume_io(a, f);
+		inflight_drop(f);
+	}
+	if (a->catalog)
+		qb_loop_timer_del(a->loop, a->store_timer);
+	ts_store_close(a->store);
+	ts_catalog_close(a->catalog);
+}
+
+/* ---- ids ------------------------------------------------------------------------------------ */
+
+void ts_snap_new_id(char id[TS_SNAP_ID_LEN + 1]);
+
+void ts_snap_new_id(char id[TS_SNAP_ID_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8_t raw[TS_SNAP_ID_LEN / 2];
+
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+		abort();
+	for (size_t i = 0; i < sizeof(raw); i++) {
+		id[2 * i] = hex[raw[i] >> 4];
+		id[2 * i + 1] = hex[raw[i] & 15];
+	}
+	id[TS_SNAP_ID_LEN] = '\0';
+}
