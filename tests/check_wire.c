@@ -191,6 +191,143 @@ START_TEST(test_oversized_strings_rejected)
 }
 END_TEST
 
+static struct ts_cluster_msg *sample_create(void)
+{
+	struct ts_cluster_msg *m = calloc(1, sizeof(*m));
+
+	m->protocol = TS_PROTOCOL_VERSION;
+	strcpy(m->sender, "pm1");
+	m->kind = TS_CMSG_CREATE;
+	strcpy(m->snap.id, "00112233445566778899aabbccddeeff");
+	strcpy(m->snap.vm, "vm1");
+	strcpy(m->snap.name, "before upgrade \xc3\xa9t\xc3\xa9");
+	strcpy(m->snap.description, "line one\nline \"two\"");
+	m->snap.consistency_requested = TS_CONS_AUTO;
+	m->snap.n_volumes = 2;
+	strcpy(m->snap.volumes[0], "boot");
+	strcpy(m->snap.volumes[1], "data");
+	m->snap.volume_bytes[0] = 64ull << 20;
+	m->snap.volume_bytes[1] = 1ull << 30;
+	m->snap.created_at_ms = 1795000000123;
+	m->snap.origin = 2;
+	m->snap.request = 99;
+	m->snap.domain_xml = strdup("<domain type='test'><name>vm1</name></domain>");
+	m->vm.known = true;
+	m->vm.n_volumes = 2;
+	strcpy(m->vm.volumes[0], "boot");
+	strcpy(m->vm.volumes[1], "data");
+	strcpy(m->vm.boot_volume, "boot");
+	m->needed_bytes = 1088ull << 20;
+	m->no_wait = true;
+	return m;
+}
+
+START_TEST(test_create_roundtrip)
+{
+	struct ts_cluster_msg *in = sample_create(), *out = calloc(1, sizeof(*out));
+
+	roundtrip(in, out);
+	ck_assert_int_eq(out->kind, TS_CMSG_CREATE);
+	ck_assert_str_eq(out->snap.id, in->snap.id);
+	ck_assert_str_eq(out->snap.name, in->snap.name);
+	ck_assert_str_eq(out->snap.description, in->snap.description);
+	ck_assert_int_eq(out->snap.consistency_requested, TS_CONS_AUTO);
+	ck_assert_uint_eq(out->snap.n_volumes, 2);
+	ck_assert_str_eq(out->snap.volumes[1], "data");
+	ck_assert_uint_eq(out->snap.volume_bytes[1], 1ull << 30);
+	ck_assert_int_eq(out->snap.created_at_ms, 1795000000123);
+	ck_assert_uint_eq(out->snap.request, 99);
+	ck_assert_str_eq(out->snap.domain_xml, in->snap.domain_xml);
+	ck_assert(out->vm.known && !out->vm.uefi);
+	ck_assert_str_eq(out->vm.boot_volume, "boot");
+	ck_assert_uint_eq(out->needed_bytes, 1088ull << 20);
+	ck_assert(out->no_wait);
+	ts_wire_cluster_msg_release(in);
+	ts_wire_cluster_msg_release(out);
+	free(in);
+	free(out);
+}
+END_TEST
+
+START_TEST(test_small_snapshot_messages_roundtrip)
+{
+	static const enum ts_cmsg_kind kinds[] = {
+		TS_CMSG_FROZEN, TS_CMSG_TAKEN, TS_CMSG_ABORT, TS_CMSG_DELETE,
+	};
+	struct ts_cluster_msg *in = calloc(1, sizeof(*in)), *out = calloc(1, sizeof(*out));
+
+	in->protocol = TS_PROTOCOL_VERSION;
+	strcpy(in->sender, "pm2");
+	strcpy(in->snap_id, "ffeeddccbbaa99887766554433221100");
+	in->achieved = TS_CONS_APPLICATION;
+	strcpy(in->reason, "failover");
+	strcpy(in->message, "a DRBD role change");
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		in->kind = kinds[i];
+		memset(out, 0, sizeof(*out));
+		roundtrip(in, out);
+		ck_assert_int_eq(out->kind, kinds[i]);
+		ck_assert_str_eq(out->snap_id, in->snap_id);
+	}
+	in->kind = TS_CMSG_FROZEN;
+	roundtrip(in, out);
+	ck_assert_int_eq(out->achieved, TS_CONS_APPLICATION);
+	in->kind = TS_CMSG_ABORT;
+	roundtrip(in, out);
+	ck_assert_str_eq(out->reason, "failover");
+	ck_assert_str_eq(out->message, "a DRBD role change");
+
+	in->kind = TS_CMSG_DIGEST;
+	in->n_digest = 2;
+	in->digest = calloc(2, sizeof(*in->digest));
+	strcpy(in->digest[0].id, "ffeeddccbbaa99887766554433221100");
+	in->digest[0].view = TS_VIEW_PENDING;
+	strcpy(in->digest[1].id, "00112233445566778899aabbccddeeff");
+	in->digest[1].view = TS_VIEW_TOMBSTONE;
+	roundtrip(in, out);
+	ck_assert_uint_eq(out->n_digest, 2);
+	ck_assert_int_eq(out->digest[0].view, TS_VIEW_PENDING);
+	ck_assert_int_eq(out->digest[1].view, TS_VIEW_TOMBSTONE);
+	ts_wire_cluster_msg_release(in);
+	ts_wire_cluster_msg_release(out);
+	free(in);
+	free(out);
+}
+END_TEST
+
+/* Ids that could be paths, names that are not UTF-8: never decoded. */
+START_TEST(test_hostile_snapshot_fields_rejected)
+{
+	static const char *const bad_ids[] = {
+		"../../../../etc/passwd0000000000", "00112233445566778899AABBCCDDEEFF",
+		"0011223344556677", "",
+	};
+	struct ts_cluster_msg *in = sample_create(), *out = calloc(1, sizeof(*out));
+	uint8_t *buf = NULL;
+	size_t len = 0;
+
+	for (size_t i = 0; i < sizeof(bad_ids) / sizeof(bad_ids[0]); i++) {
+		strcpy(in->snap.id, bad_ids[i]);
+		ck_assert_int_eq(ts_wire_encode_cluster(in, &buf, &len), 0);
+		ck_assert_int_eq(ts_wire_decode_cluster(buf, len, out), TS_EPROTO);
+		free(buf);
+	}
+	strcpy(in->snap.id, "00112233445566778899aabbccddeeff");
+	strcpy(in->snap.name, "bad \xff utf8");
+	ck_assert_int_eq(ts_wire_encode_cluster(in, &buf, &len), 0);
+	ck_assert_int_eq(ts_wire_decode_cluster(buf, len, out), TS_EPROTO);
+	free(buf);
+	strcpy(in->snap.name, "ok");
+	strcpy(in->snap.volumes[1], "../data");
+	ck_assert_int_eq(ts_wire_encode_cluster(in, &buf, &len), 0);
+	ck_assert_int_eq(ts_wire_decode_cluster(buf, len, out), TS_EPROTO);
+	free(buf);
+	ts_wire_cluster_msg_release(in);
+	free(in);
+	free(out);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("wire");
@@ -200,5 +337,8 @@ int main(void)
 	TS_ADD_TEST(s, test_enum_spellings_roundtrip);
 	TS_ADD_TEST(s, test_hostile_bytes);
 	TS_ADD_TEST(s, test_oversized_strings_rejected);
+	TS_ADD_TEST(s, test_create_roundtrip);
+	TS_ADD_TEST(s, test_small_snapshot_messages_roundtrip);
+	TS_ADD_TEST(s, test_hostile_snapshot_fields_rejected);
 	return ts_run_suite(s);
 }
