@@ -48,7 +48,7 @@ static const struct key_spec keys[] = {
 	{ "libvirt", "uri", K_STRING, OFF(libvirt_uri), 0, 1023 },
 	{ "store", "backend", K_NAME, OFF(store_backend), 0, 63 },
 	{ "store", "dir", K_PATH, OFF(store_dir), 0, 0 },
-	{ "snapshot", "freeze_timeout_ms", K_UINT, OFF(freeze_timeout_ms), 100, 600000 },
+	{ "snapshot", "freeze_timeout_ms", K_UINT, OFF(freeze_timeout_ms), 100, 50000 },
 	{ "snapshot", "drain", K_BOOL, OFF(drain), 0, 0 },
 };
 

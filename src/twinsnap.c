@@ -3,99 +3,19 @@
  * twinsnap — the admin CLI.  Parses arguments, asks twinsnapd (client.c),
  * prints a short table or, with --json, one JSON document.  Exit codes are
  * the contract of CLI.md: 0 ok, 1 failed, 2 usage, 3 not found, 4 refused,
- * 5 agent not reachable, 6 permission denied.
+ * 5 agent not reachable, 6 permission denied.  This file holds the command
+ * table, main() and the cluster/node/VM commands; the snapshot and event
+ * commands are twinsnap_snap.c, the shared plumbing twinsnap_cli.c.
  */
-#include <errno.h>
+#include "config.h"
+
 #include <getopt.h>
-#include <json-c/json.h>
-#include <stdarg.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "client.h"
-#include "config.h"
-
-enum {
-	EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_NOT_FOUND = 3,
-	EXIT_REFUSED = 4, EXIT_UNREACHABLE = 5, EXIT_DENIED = 6,
-};
-
-#define CALL_TIMEOUT_MS 15000
-
-struct cli {
-	bool json;
-	const char *service;
-};
-
-/* ---- output helpers -------------------------------------------------------- */
-
-static void print_json(struct json_object *o)
-{
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-					    JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
-}
-
-static int fail(const struct cli *cli, int code, const char *err_code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(const struct cli *cli, int code, const char *err_code, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "twinsnap: %s\n", msg);
-	if (cli->json) {
-		struct json_object *o = json_object_new_object(), *e = json_object_new_object();
-
-		json_object_object_add(e, "code", json_object_new_string(err_code));
-		json_object_object_add(e, "message", json_object_new_string(msg));
-		json_object_object_add(o, "error", e);
-		print_json(o);
-	}
-	return code;
-}
-
-static int usage_error(const struct cli *cli, const char *msg)
-{
-	fail(cli, EXIT_USAGE, "usage", "%s (see twinsnap --help)", msg);
-	return EXIT_USAGE;
-}
-
-/* ---- talking to the agent ------------------------------------------------------ */
-
-static int call(const struct cli *cli, const Twinsnap__Request *rq, Twinsnap__Reply **reply)
-{
-	struct ts_client *c = NULL;
-	int rc = ts_client_connect(cli->service, &c);
-
-	if (rc == -EACCES || rc == -EPERM)
-		return fail(cli, EXIT_DENIED, "permission_denied",
-			    "permission denied: twinsnapd admits root and its admin group only");
-	if (rc < 0)
-		return fail(cli, EXIT_UNREACHABLE, "agent_unreachable",
-			    "cannot reach twinsnapd (IPC service '%s'): %s; is it running?",
-			    cli->service, strerror(-rc));
-	rc = ts_client_call(c, rq, CALL_TIMEOUT_MS, reply);
-	ts_client_close(c);
-	if (rc < 0)
-		return fail(cli, EXIT_UNREACHABLE, "agent_unreachable",
-			    "no answer from twinsnapd: %s", strerror(-rc));
-	if ((*reply)->exit_code != EXIT_OK) {
-		int code = (*reply)->exit_code;
-
-		fail(cli, code, (*reply)->error_code, "%s", (*reply)->message);
-		twinsnap__reply__free_unpacked(*reply, NULL);
-		*reply = NULL;
-		return code;
-	}
-	return EXIT_OK;
-}
+#include "twinsnap_cli.h"
+#include "twinsnap_text.h"
 
 /* ---- rendering --------------------------------------------------------------------- */
 
@@ -201,16 +121,14 @@ static int cmd_status(const struct cli *cli, int argc, char **argv)
 	int rc;
 
 	if (argc != 0)
-		return usage_error(cli, "status takes no arguments");
+		return cli_usage(cli, "status takes no arguments");
 	rq.body_case = TWINSNAP__REQUEST__BODY_STATUS;
 	rq.status = &sr;
-	rc = call(cli, &rq, &r);
+	rc = cli_call(cli, &rq, CLI_TIMEOUT_MS, NULL, &r);
 	if (rc != EXIT_OK)
 		return rc;
-	if (r->body_case != TWINSNAP__REPLY__BODY_STATUS) {
-		twinsnap__reply__free_unpacked(r, NULL);
-		return fail(cli, EXIT_FAILED, "bad_reply", "unexpected reply from twinsnapd");
-	}
+	if (cli_expect(cli, r, TWINSNAP__REPLY__BODY_STATUS) != EXIT_OK)
+		return EXIT_FAILED;
 	s = r->status;
 	if (cli->json) {
 		struct json_object *o = json_object_new_object();
@@ -236,7 +154,7 @@ static int cmd_status(const struct cli *cli, int argc, char **argv)
 		json_object_object_add(o, "nodes", nodes);
 		json_object_object_add(o, "snapshots_enabled",
 				       json_object_new_boolean(s->snapshots_enabled));
-		print_json(o);
+		cli_print_json(cli, o);
 	} else {
 		printf("Cluster:    %s\n", s->cluster_connected ? s->cluster
 				: "(corosync not reachable)");
@@ -261,23 +179,21 @@ static int cmd_node_list(const struct cli *cli, int argc, char **argv)
 	int rc;
 
 	if (argc != 0)
-		return usage_error(cli, "node list takes no arguments");
+		return cli_usage(cli, "node list takes no arguments");
 	rq.body_case = TWINSNAP__REQUEST__BODY_NODE_LIST;
 	rq.node_list = &nr;
-	rc = call(cli, &rq, &r);
+	rc = cli_call(cli, &rq, CLI_TIMEOUT_MS, NULL, &r);
 	if (rc != EXIT_OK)
 		return rc;
-	if (r->body_case != TWINSNAP__REPLY__BODY_NODE_LIST) {
-		twinsnap__reply__free_unpacked(r, NULL);
-		return fail(cli, EXIT_FAILED, "bad_reply", "unexpected reply from twinsnapd");
-	}
+	if (cli_expect(cli, r, TWINSNAP__REPLY__BODY_NODE_LIST) != EXIT_OK)
+		return EXIT_FAILED;
 	if (cli->json) {
 		struct json_object *o = json_object_new_object(), *nodes = json_object_new_array();
 
 		for (size_t i = 0; i < r->node_list->n_nodes; i++)
 			json_object_array_add(nodes, node_json(r->node_list->nodes[i]));
 		json_object_object_add(o, "nodes", nodes);
-		print_json(o);
+		cli_print_json(cli, o);
 	} else {
 		print_node_table(r->node_list->nodes, r->node_list->n_nodes);
 	}
@@ -293,14 +209,14 @@ static int cmd_node_maintenance(const struct cli *cli, int argc, char **argv)
 	int rc;
 
 	if (argc != 2)
-		return usage_error(cli, "usage: twinsnap node maintenance NODE on|off");
+		return cli_usage(cli, "usage: twinsnap node maintenance NODE on|off");
 	if (strcmp(argv[1], "on") != 0 && strcmp(argv[1], "off") != 0)
-		return usage_error(cli, "maintenance takes 'on' or 'off'");
+		return cli_usage(cli, "maintenance takes 'on' or 'off'");
 	mr.node = argv[0];
 	mr.on = strcmp(argv[1], "on") == 0;
 	rq.body_case = TWINSNAP__REQUEST__BODY_MAINTENANCE;
 	rq.maintenance = &mr;
-	rc = call(cli, &rq, &r);
+	rc = cli_call(cli, &rq, CLI_TIMEOUT_MS, NULL, &r);
 	if (rc != EXIT_OK)
 		return rc;
 	if (cli->json) {
@@ -308,7 +224,7 @@ static int cmd_node_maintenance(const struct cli *cli, int argc, char **argv)
 
 		json_object_object_add(o, "node", json_object_new_string(argv[0]));
 		json_object_object_add(o, "maintenance", json_object_new_boolean(mr.on));
-		print_json(o);
+		cli_print_json(cli, o);
 	} else {
 		printf("%s: maintenance mode %s\n", argv[0], mr.on ? "on" : "off");
 	}
@@ -325,16 +241,14 @@ static int cmd_vm_list(const struct cli *cli, int argc, char **argv)
 	int rc;
 
 	if (argc != 0)
-		return usage_error(cli, "vm list takes no arguments");
+		return cli_usage(cli, "vm list takes no arguments");
 	rq.body_case = TWINSNAP__REQUEST__BODY_VM_LIST;
 	rq.vm_list = &vr;
-	rc = call(cli, &rq, &r);
+	rc = cli_call(cli, &rq, CLI_TIMEOUT_MS, NULL, &r);
 	if (rc != EXIT_OK)
 		return rc;
-	if (r->body_case != TWINSNAP__REPLY__BODY_VM_LIST) {
-		twinsnap__reply__free_unpacked(r, NULL);
-		return fail(cli, EXIT_FAILED, "bad_reply", "unexpected reply from twinsnapd");
-	}
+	if (cli_expect(cli, r, TWINSNAP__REPLY__BODY_VM_LIST) != EXIT_OK)
+		return EXIT_FAILED;
 	vl = r->vm_list;
 	if (cli->json) {
 		struct json_object *o = json_object_new_object(), *vms = json_object_new_array();
@@ -361,7 +275,7 @@ static int cmd_vm_list(const struct cli *cli, int argc, char **argv)
 			json_object_array_add(vms, vm);
 		}
 		json_object_object_add(o, "vms", vms);
-		print_json(o);
+		cli_print_json(cli, o);
 	} else {
 		printf(" %-20s %-9s %-10s %s\n", "Name", "Firmware", "State", "Volumes (* = boot)");
 		printf("----------------------------------------------------------------\n");
@@ -378,26 +292,88 @@ static int cmd_vm_list(const struct cli *cli, int argc, char **argv)
 	return EXIT_OK;
 }
 
-typedef int (*command_fn)(const struct cli *, int, char **);
+enum command_id {
+	CMD_STATUS, CMD_NODE_LIST, CMD_NODE_MAINTENANCE, CMD_VM_LIST,
+	CMD_SNAP_CREATE, CMD_SNAP_LIST, CMD_SNAP_SHOW, CMD_SNAP_DELETE,
+	CMD_SNAPS_ENABLE, CMD_SNAPS_DISABLE, CMD_EVENTS, CMD_COUNT,
+};
 
 static const struct command {
 	const char *word1, *word2;
-	command_fn fn;
-	const char *synopsis;
-} commands[] = {
-	{ "status", NULL, cmd_status, "status" },
-	{ "node", "list", cmd_node_list, "node list" },
-	{ "node", "maintenance", cmd_node_maintenance, "node maintenance NODE on|off" },
-	{ "vm", "list", cmd_vm_list, "vm list" },
+	cli_command_fn fn;
+	const char *synopsis;   /* continuation lines start with "\n      " */
+	const char *help;
+} commands[CMD_COUNT] = {
+	[CMD_STATUS] = { "status", NULL, cmd_status, "status",
+			 "cluster, quorum, both PMs, snapshots on/off" },
+	[CMD_NODE_LIST] = { "node", "list", cmd_node_list, "node list",
+			    "one row per PM with its DRBD summary" },
+	[CMD_NODE_MAINTENANCE] = { "node", "maintenance", cmd_node_maintenance,
+				   "node maintenance NODE on|off",
+				   "put a PM into / out of maintenance mode" },
+	[CMD_VM_LIST] = { "vm", "list", cmd_vm_list, "vm list",
+			  "VMs on this PM: firmware, volumes" },
+	[CMD_SNAP_CREATE] = { "snapshot", "create", snap_cmd_create,
+			      "snapshot create VM [--volume NAME]... [--name TEXT]\n"
+			      "      [--description TEXT] [--consistency crash|application|auto]\n"
+			      "      [--no-wait]",
+			      "snapshot a VM on both PMs, wait till normal" },
+	[CMD_SNAP_LIST] = { "snapshot", "list", snap_cmd_list,
+			    "snapshot list [--vm VM] [--state broken|normal]",
+			    "the snapshots, one row each" },
+	[CMD_SNAP_SHOW] = { "snapshot", "show", snap_cmd_show, "snapshot show ID",
+			    "one snapshot in detail" },
+	[CMD_SNAP_DELETE] = { "snapshot", "delete", snap_cmd_delete, "snapshot delete ID [--yes]",
+			      "delete on both PMs (asks unless --yes)" },
+	[CMD_SNAPS_ENABLE] = { "snapshots", "enable", snap_cmd_enable, "snapshots enable",
+			       "accept snapshot requests again" },
+	[CMD_SNAPS_DISABLE] = { "snapshots", "disable", snap_cmd_disable, "snapshots disable",
+				"refuse new snapshot requests" },
+	[CMD_EVENTS] = { "events", NULL, snap_cmd_events, "events [--follow]",
+			 "the event log; --follow: wait for more" },
 };
+
+#define HELP_COLUMN 34
 
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: twinsnap [--json] [--socket NAME] COMMAND ...\n\nCommands:\n");
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %s\n", commands[i].synopsis);
+	for (size_t i = 0; i < CMD_COUNT; i++) {
+		const char *last = strrchr(commands[i].synopsis, '\n');
+		int col = last ? (int)strlen(last + 1) : 2 + (int)strlen(commands[i].synopsis);
+
+		fprintf(f, "  %s", commands[i].synopsis);
+		if (col + 2 > HELP_COLUMN) {
+			fputc('\n', f);
+			col = 0;
+		}
+		fprintf(f, "%*s%s\n", HELP_COLUMN - col, "", commands[i].help);
+	}
 	fprintf(f, "\nExit codes: 0 ok, 1 failed, 2 usage, 3 not found, 4 refused,\n"
 		   "            5 agent not reachable, 6 permission denied.\n");
+}
+
+/* Run the command @argv names; EXIT_USAGE when it names none. */
+static int dispatch(const struct cli *cli, int argc, char **argv)
+{
+	bool word1_known = false;
+
+	for (size_t i = 0; i < CMD_COUNT; i++) {
+		const struct command *cmd = &commands[i];
+
+		if (strcmp(argv[0], cmd->word1) != 0)
+			continue;
+		if (!cmd->word2)
+			return cmd->fn(cli, argc - 1, argv + 1);
+		word1_known = true;
+		if (argc >= 2 && strcmp(argv[1], cmd->word2) == 0)
+			return cmd->fn(cli, argc - 2, argv + 2);
+	}
+	if (!word1_known)
+		return cli_usage(cli, "unknown command '%s'", argv[0]);
+	if (argc < 2)
+		return cli_usage(cli, "'%s' needs a subcommand", argv[0]);
+	return cli_usage(cli, "unknown command '%s %s'", argv[0], argv[1]);
 }
 
 int main(int argc, char **argv)
@@ -409,9 +385,10 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cli cli = { .json = false, .service = "twinsnap" };
+	struct cli cli = { .json = false, .ndjson = false, .service = "twinsnap" };
 	int c;
 
+	text_init();
 	/* '+': stop at the first command word, so its own options stay its own. */
 	while ((c = getopt_long(argc, argv, "+js:hV", opts, NULL)) != -1) {
 		switch (c) {
@@ -428,15 +405,5 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		const struct command *cmd = &commands[i];
-
-		if (strcmp(argv[0], cmd->word1) != 0)
-			continue;
-		if (!cmd->word2)
-			return cmd->fn(&cli, argc - 1, argv + 1);
-		if (argc >= 2 && strcmp(argv[1], cmd->word2) == 0)
-			return cmd->fn(&cli, argc - 2, argv + 2);
-	}
-	return usage_error(&cli, "unknown command");
+	return dispatch(&cli, argc, argv);
 }
