@@ -262,9 +262,15 @@ static void adopt_setting(struct ts_agent *a, const struct ts_setting *s, const 
 		return; /* stale: ours is newer */
 	if (ts_statedb_save_setting(a->db, ts_settings_get(a->settings, s->key)) < 0)
 		qb_log(LOG_ERR, "settings: %s=%s applied but NOT persisted", s->key, s->value);
-	if (rc == 1)
+	if (rc == 1) {
+		char msg[160];
+
 		qb_log(LOG_NOTICE, "settings: %s = %s (version %llu, from %s)", s->key, s->value,
 		       (unsigned long long)s->version, from);
+		snprintf(msg, sizeof(msg), "%s set to %s (from %s)", s->key, s->value, from);
+		ts_snap_log_event(a, strncmp(s->key, "maintenance/", 12) == 0 ? "maintenance"
+					: "snapshots", s->value, msg);
+	}
 }
 
 static void on_deliver(void *ctx, uint32_t nodeid, uint32_t pid, const void *buf, size_t len)

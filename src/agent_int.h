@@ -102,6 +102,9 @@ void ts_snap_peer_lost(struct ts_agent *a, uint32_t nodeid);
 void ts_snap_membership_changed(struct ts_agent *a, bool someone_joined);
 /** Local DRBD changed: detect role changes of in-flight snapshots' resources. */
 void ts_snap_drbd_changed(struct ts_agent *a);
+/** Append a line that is about no snapshot to the event log. */
+void ts_snap_log_event(struct ts_agent *a, const char *kind, const char *reason,
+		       const char *message);
 /** Refresh the store's free space in our report; true if it changed. */
 bool ts_snap_refresh_store(struct ts_agent *a);
 /** Answer a waiting snapshot request (by token) — used by the FSM's REPLY. */

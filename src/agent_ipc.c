@@ -150,6 +150,8 @@ static void handle_status(struct ts_agent *a, struct ts_ipc_req *req, const Twin
 	s.n_nodes = vs.n;
 	s.nodes = vs.ptrs;
 	s.snapshots_enabled = ts_settings_snapshots_enabled(a->settings);
+	for (size_t i = 0; i < TS_MAX_INFLIGHT; i++)
+		s.snapshots_in_flight += a->inflight[i].used;
 	r.body_case = TWINSNAP__REPLY__BODY_STATUS;
 	r.status = &s;
 	send_reply(req, &r);

@@ -347,6 +347,13 @@ static void log_event(struct ts_agent *a, const struct ts_snapshot *row, const c
 	       reason ? reason : "", message);
 }
 
+void ts_snap_log_event(struct ts_agent *a, const char *kind, const char *reason,
+		       const char *message)
+{
+	if (a->catalog)
+		log_event(a, NULL, kind, reason, message);
+}
+
 static void run_fx(struct ts_agent *a, struct ts_inflight *f, struct ts_snapshot *row,
 		   const struct ts_fx_list *fx)
 {

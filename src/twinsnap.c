@@ -154,6 +154,8 @@ static int cmd_status(const struct cli *cli, int argc, char **argv)
 		json_object_object_add(o, "nodes", nodes);
 		json_object_object_add(o, "snapshots_enabled",
 				       json_object_new_boolean(s->snapshots_enabled));
+		json_object_object_add(o, "snapshots_in_flight",
+				       json_object_new_int64(s->snapshots_in_flight));
 		cli_print_json(cli, o);
 	} else {
 		printf("Cluster:    %s\n", s->cluster_connected ? s->cluster
@@ -164,7 +166,8 @@ static int cmd_status(const struct cli *cli, int argc, char **argv)
 		for (size_t i = 0; i < s->n_members; i++)
 			printf(" %s (%u)", s->members[i]->name, s->members[i]->nodeid);
 		printf("%s\n", s->n_members ? "" : " none");
-		printf("Snapshots:  %s\n\n", s->snapshots_enabled ? "enabled" : "disabled");
+		printf("Snapshots:  %s, %u in flight\n\n",
+		       s->snapshots_enabled ? "enabled" : "disabled", s->snapshots_in_flight);
 		print_node_table(s->nodes, s->n_nodes);
 	}
 	twinsnap__reply__free_unpacked(r, NULL);
