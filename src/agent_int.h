@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "adapters/catalog.h"
 #include "adapters/cluster.h"
@@ -39,6 +40,8 @@ struct ts_inflight {
 	size_t n_minors;
 	int minors[TS_SNAP_MAX_VOLUMES];
 	uint64_t held_since_ms;
+	int guard_fd;                   /* write end of the freeze guard's pipe, or -1 */
+	pid_t guard_pid;
 	qb_loop_timer_handle freeze_timer, drain_timer;
 	bool freeze_armed, drain_armed;
 };
@@ -73,6 +76,7 @@ struct ts_agent {
 	bool digest_from[TS_CLUSTER_MAX_NODES]; /* per peer index: its DIGEST delivered
 						 * since the last membership change */
 	qb_loop_timer_handle store_timer;
+	pid_t reap[TS_MAX_INFLIGHT];            /* released freeze guards not yet reaped */
 
 	char node_name[TS_NODE_NAME_MAX];
 	uint32_t nodeid;

@@ -20,8 +20,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <sys/random.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "adapters/hv.h"
 #include "core/precheck.h"
@@ -62,6 +66,7 @@ static struct ts_inflight *inflight_add(struct ts_agent *a, const struct ts_snap
 			continue;
 		memset(f, 0, sizeof(*f));
 		f->used = true;
+		f->guard_fd = -1;
 		f->agent = a;
 		ts_snapshot_copy(&f->row, row);
 		return f;
@@ -85,6 +90,93 @@ static void inflight_drop(struct ts_inflight *f)
 }
 
 /* ---- I/O hold and release (primary) ------------------------------------------- */
+
+/*
+ * The freeze guard: a detached process started before I/O is suspended.
+ * It waits on a pipe from the agent.  A byte means "resumed, stand down";
+ * end-of-file (the agent died, even by SIGKILL) or the freeze timeout plus
+ * a second means "resume now" — so held I/O is bounded whatever happens
+ * to the agent, not only once it is restarted.
+ */
+static void guard_main(int rfd, const char *drbdsetup, const int *minors, size_t n,
+		       unsigned timeout_ms)
+{
+	struct pollfd p = { .fd = rfd, .events = POLLIN };
+	char c;
+
+	if (poll(&p, 1, (int)timeout_ms + 1000) == 1 && read(rfd, &c, 1) == 1)
+		_exit(0);
+	for (size_t i = 0; i < n; i++) {
+		char minor[16];
+		pid_t pid;
+
+		snprintf(minor, sizeof(minor), "%d", minors[i]);
+		pid = fork();
+		if (pid == 0) {
+			execl(drbdsetup, drbdsetup, "resume-io", minor, (char *)NULL);
+			_exit(127);
+		}
+		if (pid > 0)
+			waitpid(pid, NULL, 0);
+	}
+	_exit(0);
+}
+
+static int guard_start(struct ts_agent *a, struct ts_inflight *f)
+{
+	int fds[2];
+	pid_t pid;
+
+	f->guard_fd = -1;
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return -errno;
+	}
+	if (pid == 0) {
+		/* Its own session, so a signal to the agent's group spares it. */
+		close(fds[1]);
+		setsid();
+		for (int fd = 3; fd < 1024; fd++)
+			if (fd != fds[0])
+				close(fd);
+		guard_main(fds[0], a->cfg->drbdsetup, f->minors, f->n_minors,
+			   a->cfg->freeze_timeout_ms);
+	}
+	close(fds[0]);
+	f->guard_fd = fds[1];
+	f->guard_pid = pid;
+	return 0;
+}
+
+/* Reap released guards; they exit as soon as they read the release byte. */
+static void reap_guards(struct ts_agent *a)
+{
+	for (size_t i = 0; i < TS_MAX_INFLIGHT; i++)
+		if (a->reap[i] > 0 && waitpid(a->reap[i], NULL, WNOHANG) != 0)
+			a->reap[i] = 0;
+}
+
+static void guard_release(struct ts_agent *a, struct ts_inflight *f)
+{
+	if (f->guard_fd < 0)
+		return;
+	(void)!write(f->guard_fd, "r", 1);
+	close(f->guard_fd);
+	f->guard_fd = -1;
+	if (waitpid(f->guard_pid, NULL, WNOHANG) != 0)
+		return;
+	for (size_t i = 0; i < TS_MAX_INFLIGHT; i++) {
+		if (a->reap[i] <= 0) {
+			a->reap[i] = f->guard_pid;
+			return;
+		}
+	}
+	waitpid(f->guard_pid, NULL, 0);        /* list full: it is exiting anyway */
+}
 
 static void resume_io(struct ts_agent *a, struct ts_inflight *f)
 {
@@ -119,6 +211,7 @@ static void resume_io(struct ts_agent *a, struct ts_inflight *f)
 		qb_log(LOG_INFO, "snapshot %s: I/O of %s resumed after %llu ms", f->row.id,
 		       f->row.vm, (unsigned long long)(ts_now_ms() - f->held_since_ms));
 	ts_catalog_intent_clear(a->catalog, f->row.id);
+	guard_release(a, f);
 	f->held = f->fsfrozen = false;
 	f->n_minors = 0;
 }
@@ -241,6 +334,11 @@ static void start_quiesce(struct ts_agent *a, struct ts_inflight *f)
 				  f->row.vm) < 0) {
 		resume_io(a, f);
 		quiesced(f, -EIO, "quiesce_failed", "cannot record the freeze intent");
+		return;
+	}
+	if (guard_start(a, f) < 0) {
+		resume_io(a, f);
+		quiesced(f, -EIO, "quiesce_failed", "cannot start the freeze guard");
 		return;
 	}
 	f->held_since_ms = ts_now_ms();
@@ -748,6 +846,7 @@ static void on_store_timer(void *data)
 {
 	struct ts_agent *a = data;
 
+	reap_guards(a);
 	if (ts_snap_refresh_store(a))
 		ts_agent_publish_soon(a);
 	qb_loop_timer_add(a->loop, QB_LOOP_LOW, STORE_REFRESH_MS * NS_PER_MS, a, on_store_timer,
@@ -768,6 +867,7 @@ static void resume_intents(struct ts_agent *a)
 
 		memset(&f, 0, sizeof(f));
 		f.agent = a;
+		f.guard_fd = -1;
 		snprintf(f.row.id, sizeof(f.row.id), "%s", in[i].id);
 		snprintf(f.row.vm, sizeof(f.row.vm), "%s", in[i].vm);
 		f.n_minors = in[i].n_minors;
