@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Unit tests of the short drbdsetup commands (adapters/drbd: ts_drbd_run,
+ * ts_drbd_in_flight) against fake drbdsetup scripts: output captured, exit
+ * status and stderr reported, a hanging command killed at its deadline,
+ * in-flight writes summed from real events2 syntax.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "adapters/drbd.h"
+#include "check_common.h"
+#include "util.h"
+
+static char dir[] = "/tmp/ts-check-drbd-XXXXXX";
+static char script[256];
+
+static void setup(void)
+{
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(script, sizeof(script), "%s/drbdsetup", dir);
+}
+
+static void teardown(void)
+{
+	unlink(script);
+	rmdir(dir);
+	strcpy(dir, "/tmp/ts-check-drbd-XXXXXX");
+}
+
+static void fake(const char *body)
+{
+	FILE *f = fopen(script, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "#!/bin/sh\n%s\n", body);
+	fclose(f);
+	ck_assert_int_eq(chmod(script, 0755), 0);
+}
+
+START_TEST(test_output_and_arguments)
+{
+	const char *args[] = { "suspend-io", "7", NULL };
+	char *out = NULL, *err = NULL;
+
+	fake("echo \"args: $*\"");
+	ck_assert_int_eq(ts_drbd_run(script, args, 5000, &out, &err), 0);
+	ck_assert_str_eq(out, "args: suspend-io 7\n");
+	free(out);
+}
+END_TEST
+
+START_TEST(test_failure_reports_stderr_and_status)
+{
+	const char *args[] = { "resume-io", "99", NULL };
+	char *out = NULL, *err = NULL;
+
+	fake("echo '99: No such minor' >&2; exit 10");
+	ck_assert_int_eq(ts_drbd_run(script, args, 5000, &out, &err), -EIO);
+	ck_assert_ptr_null(out);
+	ck_assert_ptr_nonnull(strstr(err, "exit 10"));
+	ck_assert_ptr_nonnull(strstr(err, "No such minor"));
+	free(err);
+}
+END_TEST
+
+START_TEST(test_hanging_command_is_killed)
+{
+	const char *args[] = { "suspend-io", "1", NULL };
+	char *err = NULL;
+	uint64_t t0 = ts_now_ms();
+
+	fake("exec sleep 30");
+	ck_assert_int_eq(ts_drbd_run(script, args, 300, NULL, &err), -ETIMEDOUT);
+	ck_assert_uint_lt(ts_now_ms() - t0, 5000);
+	ck_assert_ptr_nonnull(strstr(err, "did not finish"));
+	free(err);
+}
+END_TEST
+
+START_TEST(test_missing_binary)
+{
+	const char *args[] = { "status", NULL };
+	char *err = NULL;
+
+	ck_assert_int_eq(ts_drbd_run("/nonexistent/drbdsetup", args, 2000, NULL, &err), -EIO);
+	ck_assert_ptr_nonnull(strstr(err, "exit 127"));
+	free(err);
+}
+END_TEST
+
+START_TEST(test_in_flight_summed)
+{
+	uint64_t n = 99;
+	char *err = NULL;
+
+	fake("cat <<'X'\n"
+	     "exists resource name:vm1-boot role:Primary suspended:user\n"
+	     "exists connection name:vm1-boot peer-node-id:1 conn-name:pm2 connection:Connected "
+	     "role:Secondary congested:no ap-in-flight:16 rs-in-flight:0\n"
+	     "exists device name:vm1-boot volume:0 minor:0 disk:UpToDate\n"
+	     "exists peer-device name:vm1-boot peer-node-id:1 conn-name:pm2 volume:0 "
+	     "replication:Established peer-disk:UpToDate resync-suspended:no pending:2 unacked:1\n"
+	     "exists -\nX");
+	ck_assert_int_eq(ts_drbd_in_flight(script, "vm1-boot", 5000, &n, &err), 0);
+	ck_assert_uint_eq(n, 19);
+	ck_assert_int_eq(ts_drbd_in_flight(script, "vm9-boot", 5000, &n, &err), -ENOENT);
+	free(err);
+}
+END_TEST
+
+START_TEST(test_drained)
+{
+	uint64_t n = 99;
+	char *err = NULL;
+
+	fake("cat <<'X'\n"
+	     "exists resource name:r name:r role:Primary suspended:user\n"
+	     "exists connection name:r peer-node-id:1 conn-name:p connection:Connected "
+	     "role:Secondary ap-in-flight:0\n"
+	     "exists -\nX");
+	ck_assert_int_eq(ts_drbd_in_flight(script, "r", 5000, &n, &err), 0);
+	ck_assert_uint_eq(n, 0);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("drbd_run");
+	TCase *tc = tcase_create("drbd_run");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_output_and_arguments);
+	tcase_add_test(tc, test_failure_reports_stderr_and_status);
+	tcase_add_test(tc, test_hanging_command_is_killed);
+	tcase_add_test(tc, test_missing_binary);
+	tcase_add_test(tc, test_in_flight_summed);
+	tcase_add_test(tc, test_drained);
+	tcase_set_timeout(tc, TS_TEST_TIMEOUT);
+	suite_add_tcase(s, tc);
+	return ts_run_suite(s);
+}
