@@ -131,6 +131,44 @@ static void queue_publish(struct ts_agent *a)
 	a->publish_queued = qb_loop_job_add(a->loop, QB_LOOP_LOW, a, on_publish_job) == 0;
 }
 
+/* Our own resumes, ahead of what drbdsetup has shown so far. */
+static void apply_resumed(struct ts_agent *a)
+{
+	for (size_t i = 0; i < a->n_resumed;) {
+		bool still_suspended = false;
+
+		for (uint32_t j = 0; j < a->report->n_drbd; j++) {
+			struct ts_drbd_summary *d = &a->report->drbd[j];
+
+			if (strcmp(d->resource, a->resumed[i]) != 0)
+				continue;
+			still_suspended = d->suspended;
+			d->suspended = false;
+		}
+		if (still_suspended) {
+			i++;
+			continue;
+		}
+		/* drbdsetup caught up (or the resource is gone): forget it. */
+		memmove(a->resumed[i], a->resumed[i + 1],
+			(a->n_resumed - i - 1) * sizeof(a->resumed[0]));
+		a->n_resumed--;
+	}
+}
+
+void ts_agent_note_resumed(struct ts_agent *a, const char *resource)
+{
+	bool known = false;
+
+	for (size_t i = 0; i < a->n_resumed; i++)
+		known |= strcmp(a->resumed[i], resource) == 0;
+	if (!known && a->n_resumed < TS_MAX_INFLIGHT)
+		snprintf(a->resumed[a->n_resumed++], sizeof(a->resumed[0]), "%s", resource);
+	apply_resumed(a);
+	if (!ts_node_report_equal(a->report, a->published))
+		publish_report(a);
+}
+
 void ts_agent_publish_soon(struct ts_agent *a)
 {
 	ts_snap_refresh_store(a);
@@ -424,6 +462,7 @@ static void on_drbd_changed(void *ctx)
 	struct ts_agent *a = ctx;
 	unsigned left_out = ts_node_report_fill(a->report, ts_drbd_mon_model(a->drbd));
 
+	apply_resumed(a);
 	if (left_out)
 		qb_log(LOG_WARNING, "drbd: %u resources beyond %d left out of the node report",
 		       left_out, TS_NODE_MAX_DRBD);

@@ -77,6 +77,9 @@ struct ts_agent {
 						 * since the last membership change */
 	qb_loop_timer_handle store_timer;
 	pid_t reap[TS_MAX_INFLIGHT];            /* released freeze guards not yet reaped */
+	/* Resources this agent resumed whose resume events2 has not shown yet. */
+	size_t n_resumed;
+	char resumed[TS_MAX_INFLIGHT][TS_DRBD_NAME_MAX];
 
 	char node_name[TS_NODE_NAME_MAX];
 	uint32_t nodeid;
@@ -121,6 +124,11 @@ int ts_agent_add_pending(struct ts_agent *a, uint64_t token, struct ts_ipc_req *
 int ts_agent_send(struct ts_agent *a, struct ts_cluster_msg *m);
 struct ts_cluster_msg *ts_agent_msg_new(struct ts_agent *a, int kind);
 void ts_agent_publish_soon(struct ts_agent *a);
+/**
+ * This agent resumed I/O of @resource: report it unsuspended at once (and
+ * multicast the report now), without waiting for drbdsetup to show it.
+ */
+void ts_agent_note_resumed(struct ts_agent *a, const char *resource);
 
 /* IPC handlers of the snapshot commands (agent_snap_ipc.c). */
 

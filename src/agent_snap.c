@@ -203,6 +203,12 @@ static void resume_io(struct ts_agent *a, struct ts_inflight *f)
 			return;
 		}
 	}
+	for (uint32_t v = 0; v < f->row.n_volumes && f->n_minors; v++) {
+		char res[TS_DRBD_NAME_MAX];
+
+		ts_drbd_resource_name(f->row.vm, f->row.volumes[v], res, sizeof(res));
+		ts_agent_note_resumed(a, res);
+	}
 	if (f->fsfrozen && ts_hv_fsfreeze(a->cfg->libvirt_uri, f->row.vm, false, &err) < 0) {
 		qb_log(LOG_ERR, "snapshot %s: %s", f->row.id, err);
 		free(err);

@@ -100,15 +100,20 @@ static void auto_delete(uint32_t self, struct ts_snapshot *s, struct ts_fx_list 
 	fx_reply(fx, s, 1, reason, msg);
 }
 
-/* The primary has both pieces durable and I/O still held: commit. */
+/*
+ * The primary has both pieces durable and I/O still held: commit.  I/O is
+ * resumed before the TAKEN goes out, so the primary's report that it no
+ * longer holds I/O precedes the TAKEN in the agreed order, and a create
+ * sent once this snapshot is normal never sees a stale suspension.
+ */
 static void primary_commit(struct ts_snapshot *s, struct ts_fx_list *fx)
 {
 	s->sent_taken = true;
 	s->phase = TS_PH_COMMITTING;
 	fx_add(fx, TS_FX_PERSIST);      /* sent_taken is durable before the send */
-	fx_add(fx, TS_FX_SEND_TAKEN);
 	fx_add(fx, TS_FX_DISARM_TIMER);
 	fx_add(fx, TS_FX_RESUME);
+	fx_add(fx, TS_FX_SEND_TAKEN);
 }
 
 /* ---- handlers -------------------------------------------------------------------- */
