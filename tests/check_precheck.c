@@ -193,6 +193,10 @@ START_TEST(test_in_flight_and_space)
 	world_init(&w);
 	w.in.in_flight_same_vm = 1;
 	expect_refusal(&w, "snapshot_in_flight", "vm1");
+	/* Our own snapshot in flight suspends I/O: the reason given is the
+	 * snapshot, not the suspension it causes. */
+	w.rep[0].drbd[0].suspended = true;
+	expect_refusal(&w, "snapshot_in_flight", "vm1");
 	world_init(&w);
 	w.rep[1].store_free_bytes = 100ull << 20;
 	expect_refusal(&w, "insufficient_space", "pm2 (100 MiB free, 128 MiB needed)");

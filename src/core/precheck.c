@@ -152,6 +152,11 @@ int ts_precheck(const struct ts_precheck_in *in, struct ts_precheck_out *out)
 	rc = check_request(in, out);
 	if (rc)
 		return rc;
+	/* Before the DRBD rules: a snapshot in flight holds the VM's I/O
+	 * suspended, and "another snapshot is in progress" is the reason. */
+	if (in->in_flight_same_vm > 0)
+		return refuse(out, "snapshot_in_flight",
+			      "another snapshot of VM %s is in progress", in->req->vm);
 	for (int i = 0; i < TS_NODE_PAIR; i++) {
 		rc = check_node(&in->nodes[i], out);
 		if (rc)
@@ -170,9 +175,6 @@ int ts_precheck(const struct ts_precheck_in *in, struct ts_precheck_out *out)
 	else
 		return refuse(out, "no_single_primary",
 			      "VM %s's DRBD resources are not all Primary on one PM", in->req->vm);
-	if (in->in_flight_same_vm > 0)
-		return refuse(out, "snapshot_in_flight",
-			      "another snapshot of VM %s is in progress", in->req->vm);
 	for (int i = 0; i < TS_NODE_PAIR; i++) {
 		const struct ts_node_report *r = in->nodes[i].report;
 
