@@ -342,67 +342,10 @@ out:
 
 /* ---- validation ----------------------------------------------------------- */
 
-/*
- * Private copy of the UTF-8 rule of core/snapshot.c (which does not export
- * it): shortest-form UTF-8, no surrogates, nothing above U+10FFFF.  Returns
- * the sequence length, 0 when invalid.
- */
-static size_t utf8_decode(const unsigned char *p, unsigned long *cp)
-{
-	unsigned char c = p[0], lo = 0x80, hi = 0xbf;
-	size_t len, i;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		*cp = c & 0x1fu;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		*cp = c & 0x0fu;
-		lo = c == 0xe0 ? 0xa0 : 0x80;
-		hi = c == 0xed ? 0x9f : 0xbf;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		*cp = c & 0x07u;
-		lo = c == 0xf0 ? 0x90 : 0x80;
-		hi = c == 0xf4 ? 0x8f : 0xbf;
-	} else {
-		return 0;
-	}
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		*cp = (*cp << 6) | (p[i] & 0x3fu);
-	}
-	return len;
-}
-
-/* Valid UTF-8, 1..max-1 bytes, no control characters but those in @allowed. */
+/* Non-empty valid text (the empty string has no meaning in these columns). */
 static bool text_valid(const char *s, size_t max, const char *allowed)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t off = 0;
-
-	if (!s || !s[0])
-		return false;
-	while (p[off]) {
-		unsigned long cp;
-		size_t len = utf8_decode(p + off, &cp);
-
-		if (len == 0)
-			return false;
-		if ((cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) && !strchr(allowed, (int)cp))
-			return false;
-		off += len;
-		if (off >= max)
-			return false;
-	}
-	return true;
+	return s && s[0] && ts_utf8_text_valid(s, max, allowed);
 }
 
 /* Is @s NUL-terminated within its @size-byte array? */

@@ -155,7 +155,7 @@ static size_t utf8_decode(const unsigned char *p, unsigned long *cp)
  * Valid UTF-8 of fewer than @max bytes without control characters (C0,
  * DEL and the C1 range U+0080..U+009F) other than those in @allowed.
  */
-static bool text_valid(const char *s, size_t max, const char *allowed)
+bool ts_utf8_text_valid(const char *s, size_t max, const char *allowed)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t off = 0;
@@ -180,12 +180,12 @@ static bool text_valid(const char *s, size_t max, const char *allowed)
 
 bool ts_snapshot_name_valid(const char *name)
 {
-	return text_valid(name, TS_SNAP_NAME_MAX, "");
+	return ts_utf8_text_valid(name, TS_SNAP_NAME_MAX, "");
 }
 
 bool ts_snapshot_description_valid(const char *desc)
 {
-	return text_valid(desc, TS_SNAP_DESC_MAX, "\n\t");
+	return ts_utf8_text_valid(desc, TS_SNAP_DESC_MAX, "\n\t");
 }
 
 void ts_snapshot_copy(struct ts_snapshot *dst, const struct ts_snapshot *src)

@@ -103,6 +103,12 @@ bool ts_vm_name_valid(const char *name);
  * as text and never used to build a path.
  */
 bool ts_snapshot_name_valid(const char *name);
+/**
+ * Valid UTF-8 (no overlongs, surrogates or code points past U+10FFFF) of
+ * fewer than @max bytes, without control characters (C0, DEL, C1) other
+ * than those listed in @allowed.  The empty string is valid.
+ */
+bool ts_utf8_text_valid(const char *s, size_t max, const char *allowed);
 bool ts_snapshot_description_valid(const char *desc);
 
 /** Deep copy (domain_xml duplicated); aborts on out-of-memory. */
