@@ -160,6 +160,9 @@ int ts_agent_propose_setting(struct ts_agent *a, const char *key, const char *va
 
 struct ts_peer *ts_agent_peer_by_name(struct ts_agent *a, const char *name);
 
+/** Pack and send @r as the answer to @req (releases @req). */
+void ts_agent_send_reply(struct ts_ipc_req *req, const Twinsnap__Reply *r);
+
 /** Reply with only an exit code and a message. */
 void ts_agent_reply_error(struct ts_ipc_req *req, int exit_code, const char *code,
 			  const char *fmt, ...) __attribute__((format(printf, 4, 5)));

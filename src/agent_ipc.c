@@ -21,7 +21,7 @@
 
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_NOT_FOUND = 3 };
 
-static void send_reply(struct ts_ipc_req *req, const Twinsnap__Reply *r)
+void ts_agent_send_reply(struct ts_ipc_req *req, const Twinsnap__Reply *r)
 {
 	size_t len = twinsnap__reply__get_packed_size(r);
 	uint8_t *buf = ts_xmalloc(len);
@@ -31,6 +31,8 @@ static void send_reply(struct ts_ipc_req *req, const Twinsnap__Reply *r)
 		qb_log(LOG_INFO, "ipc: client went away before its reply");
 	free(buf);
 }
+
+#define send_reply ts_agent_send_reply
 
 void ts_agent_reply_error(struct ts_ipc_req *req, int exit_code, const char *code,
 			  const char *fmt, ...)

@@ -44,15 +44,7 @@ static const char *name_of(struct ts_agent *a, uint32_t nodeid)
 	return "?";
 }
 
-static void send_reply(struct ts_ipc_req *req, const Twinsnap__Reply *r)
-{
-	size_t len = twinsnap__reply__get_packed_size(r);
-	uint8_t *buf = ts_xmalloc(len);
-
-	twinsnap__reply__pack(r, buf);
-	ts_ipc_reply(req, buf, len);
-	free(buf);
-}
+#define send_reply ts_agent_send_reply
 
 /* PMs whose TAKEN this PM has delivered (both once normal). */
 static size_t committed_on(struct ts_agent *a, const struct ts_snapshot *s, const char **names)
