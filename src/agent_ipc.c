@@ -32,8 +32,6 @@ void ts_agent_send_reply(struct ts_ipc_req *req, const Twinsnap__Reply *r)
 	free(buf);
 }
 
-#define send_reply ts_agent_send_reply
-
 void ts_agent_reply_error(struct ts_ipc_req *req, int exit_code, const char *code,
 			  const char *fmt, ...)
 {
@@ -48,7 +46,7 @@ void ts_agent_reply_error(struct ts_ipc_req *req, int exit_code, const char *cod
 	r.exit_code = exit_code;
 	r.error_code = (char *)code;
 	r.message = msg;
-	send_reply(req, &r);
+	ts_agent_send_reply(req, &r);
 	free(msg);
 }
 
@@ -156,7 +154,7 @@ static void handle_status(struct ts_agent *a, struct ts_ipc_req *req, const Twin
 		s.snapshots_in_flight += a->inflight[i].used;
 	r.body_case = TWINSNAP__REPLY__BODY_STATUS;
 	r.status = &s;
-	send_reply(req, &r);
+	ts_agent_send_reply(req, &r);
 	views_free(&vs);
 	free(members);
 	free(mptrs);
@@ -174,7 +172,7 @@ static void handle_node_list(struct ts_agent *a, struct ts_ipc_req *req,
 	nl.nodes = vs.ptrs;
 	r.body_case = TWINSNAP__REPLY__BODY_NODE_LIST;
 	r.node_list = &nl;
-	send_reply(req, &r);
+	ts_agent_send_reply(req, &r);
 	views_free(&vs);
 }
 
@@ -268,7 +266,7 @@ static void handle_vm_list(struct ts_agent *a, struct ts_ipc_req *req, const Twi
 	vl.vms = pvm_ptrs;
 	r.body_case = TWINSNAP__REPLY__BODY_VM_LIST;
 	r.vm_list = &vl;
-	send_reply(req, &r);
+	ts_agent_send_reply(req, &r);
 	free(pvms);
 	free(pvm_ptrs);
 	free(pvols);

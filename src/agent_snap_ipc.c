@@ -44,8 +44,6 @@ static const char *name_of(struct ts_agent *a, uint32_t nodeid)
 	return "?";
 }
 
-#define send_reply ts_agent_send_reply
-
 /* PMs whose TAKEN this PM has delivered (both once normal). */
 static size_t committed_on(struct ts_agent *a, const struct ts_snapshot *s, const char **names)
 {
@@ -74,7 +72,7 @@ void ts_agent_reply_snapshot(struct ts_agent *a, struct ts_ipc_req *req,
 	ts_wire_snapshot_to_pb(s, names, n, &pb);
 	r.body_case = TWINSNAP__REPLY__BODY_SNAPSHOT;
 	r.snapshot = &pb.pb;
-	send_reply(req, &r);
+	ts_agent_send_reply(req, &r);
 }
 
 /* ---- create ------------------------------------------------------------------ */
@@ -250,7 +248,7 @@ void ts_snap_ipc_list(struct ts_agent *a, struct ts_ipc_req *req, const Twinsnap
 	lr.snapshots = ptrs;
 	r.body_case = TWINSNAP__REPLY__BODY_SNAPSHOT_LIST;
 	r.snapshot_list = &lr;
-	send_reply(req, &r);
+	ts_agent_send_reply(req, &r);
 	free(pbs);
 	free(ptrs);
 	free(names);
@@ -350,7 +348,7 @@ void ts_snap_ipc_events(struct ts_agent *a, struct ts_ipc_req *req, const Twinsn
 	er.events = ptrs;
 	r.body_case = TWINSNAP__REPLY__BODY_EVENTS;
 	r.events = &er;
-	send_reply(req, &r);
+	ts_agent_send_reply(req, &r);
 	free(pbs);
 	free(ptrs);
 	free(ev);
