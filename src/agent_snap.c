@@ -39,14 +39,6 @@
 #define DRAIN_POLL_MS 5
 #define STORE_REFRESH_MS 2000
 
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- in-flight bookkeeping ------------------------------------------------ */
 
 static struct ts_inflight *inflight_find(struct ts_agent *a, const char *id)
@@ -436,7 +428,7 @@ static void log_event(struct ts_agent *a, const struct ts_snapshot *row, const c
 	struct ts_event e;
 
 	memset(&e, 0, sizeof(e));
-	e.time_ms = wall_ms();
+	e.time_ms = ts_wall_ms();
 	snprintf(e.kind, sizeof(e.kind), "%s", kind);
 	if (row) {
 		snprintf(e.snapshot, sizeof(e.snapshot), "%s", row->id);
@@ -504,7 +496,7 @@ static void run_fx(struct ts_agent *a, struct ts_inflight *f, struct ts_snapshot
 				qb_log(LOG_CRIT, "snapshot %s: cannot write its catalog row", row->id);
 			break;
 		case TS_FX_REMOVE_ROW:
-			if (ts_catalog_remove(a->catalog, row->id, wall_ms()) < 0)
+			if (ts_catalog_remove(a->catalog, row->id, ts_wall_ms()) < 0)
 				qb_log(LOG_ERR, "snapshot %s: cannot remove its catalog row", row->id);
 			break;
 		case TS_FX_REPLY:

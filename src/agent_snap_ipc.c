@@ -28,14 +28,6 @@ enum { EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_NOT_FOUND = 3, EXIT_REFUSED = 4 };
 
 void ts_snap_new_id(char id[TS_SNAP_ID_LEN + 1]);
 
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static const char *name_of(struct ts_agent *a, uint32_t nodeid)
 {
 	for (size_t i = 0; i < a->n_peers; i++)
@@ -125,7 +117,7 @@ static int fill_request(struct ts_agent *a, const Twinsnap__SnapshotCreateReques
 	snprintf(s->vm, sizeof(s->vm), "%s", c->vm);
 	snprintf(s->name, sizeof(s->name), "%s", c->name && c->name[0] ? c->name : c->vm);
 	snprintf(s->description, sizeof(s->description), "%s", c->description ? c->description : "");
-	s->created_at_ms = wall_ms();
+	s->created_at_ms = ts_wall_ms();
 	s->origin = a->nodeid;
 
 	rc = ts_hv_get(a->cfg->libvirt_uri, c->vm, &vm, &xml, &err);

@@ -60,6 +60,14 @@ char *ts_xasprintf(const char *fmt, ...)
 	return s;
 }
 
+int64_t ts_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 uint64_t ts_now_ms(void)
 {
 	struct timespec ts;

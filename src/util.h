@@ -16,6 +16,9 @@ char *ts_xstrdup(const char *s);
 /** printf into a new string; aborts on out-of-memory. */
 char *ts_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/** Unix time (CLOCK_REALTIME) in milliseconds, for timestamps people read. */
+int64_t ts_wall_ms(void);
+
 /** CLOCK_MONOTONIC in milliseconds. */
 uint64_t ts_now_ms(void);
 
