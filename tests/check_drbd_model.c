@@ -1473,6 +1473,26 @@ START_TEST(find_and_order)
 	ck_assert_ptr_null(ts_drbd_model_find(m, NULL));
 	ts_drbd_model_destroy(m);
 }
+
+/* Found by fuzz_events2: DRBD's formula can print done: above 100. */
+START_TEST(test_done_over_100_is_clamped)
+{
+	struct ts_drbd_model *m = ts_drbd_model_create();
+	const struct ts_drbd_resource *r;
+	double done = -2;
+
+	ck_assert_int_eq(ts_drbd_model_apply_line(m, "exists resource name:r0 role:Secondary "
+						  "suspended:no"), TS_E2_APPLIED);
+	ck_assert_int_eq(ts_drbd_model_apply_line(m, "exists peer-device name:r0 peer-node-id:1 "
+						  "conn-name:p volume:0 replication:SyncTarget "
+						  "peer-disk:UpToDate done:100.01"), TS_E2_APPLIED);
+	r = ts_drbd_model_find(m, "r0");
+	ck_assert_ptr_nonnull(r);
+	ck_assert(ts_drbd_resource_resyncing(r, &done));
+	ck_assert_double_eq(done, 100.0);
+	ts_drbd_model_destroy(m);
+}
+END_TEST
 END_TEST
 
 static Suite *drbd_model_suite(void)
@@ -1516,8 +1536,10 @@ static Suite *drbd_model_suite(void)
 	TS_ADD_TEST(s, invalid_utf8);
 	TS_ADD_TEST(s, random_byte_soup);
 	TS_ADD_TEST(s, find_and_order);
+	TS_ADD_TEST(s, test_done_over_100_is_clamped);
 	return s;
 }
+
 
 int main(void)
 {

@@ -267,6 +267,10 @@ static int parse_percent(struct span s, double *out)
 		}
 	}
 	*out = (double)mantissa / (double)scale;
+	/* DRBD computes done: as 100*(total-(oos-failed))/total, which passes
+	 * 100 when many resync requests failed; a percentage it stays. */
+	if (*out > 100.0)
+		*out = 100.0;
 	return 0;
 }
 
