@@ -345,6 +345,39 @@ START_TEST(test_quiesce_failure_aborts)
 }
 END_TEST
 
+/* application consistency without a guest agent ends as a refusal: exit 4,
+ * event "refused", no row and no piece anywhere, nothing held. */
+START_TEST(test_no_guest_agent_is_a_refusal)
+{
+	struct sim s;
+	struct ts_snap_event ev = { .kind = TS_EV_QUIESCED, .err = -5 };
+
+	strcpy(ev.reason, "guest_agent_unavailable");
+	strcpy(ev.message, "application consistency needs a working guest agent");
+	sim_init(&s);
+	for (int i = 0; i < 2; i++) {
+		struct ts_fx_list fx = { 0 };
+
+		s.pm[i].exists = true;
+		s.pm[i].row.consistency_requested = TS_CONS_APPLICATION;
+		ts_snapfsm_start(s.pm[i].self, &s.pm[i].row, &fx);
+		/* The primary's guest freeze fails before anything is
+		 * suspended: its QUIESCE is answered below with that failure. */
+		for (size_t k = 0; k < fx.n; k++)
+			if (fx.items[k].kind == TS_FX_QUIESCE)
+				fx.items[k].kind = TS_FX_PERSIST;
+		exec_fx(&s, &s.pm[i], &fx);
+	}
+	step(&s, &s.pm[0], &ev);
+	deliver_all(&s);
+	assert_agreed(&s);
+	ck_assert(!s.pm[0].exists && !s.pm[1].exists);
+	ck_assert_str_eq(s.pm[1].last_event, "refused");
+	ck_assert_str_eq(s.pm[1].last_reason, "guest_agent_unavailable");
+	ck_assert_int_eq(s.pm[1].last_exit, 4);
+}
+END_TEST
+
 START_TEST(test_piece_failure_aborts)
 {
 	struct sim s;
@@ -679,6 +712,7 @@ int main(void)
 	TS_ADD_TEST(s, test_abort_in_each_phase);
 	TS_ADD_TEST(s, test_abort_after_normal_is_ignored);
 	TS_ADD_TEST(s, test_quiesce_failure_aborts);
+	TS_ADD_TEST(s, test_no_guest_agent_is_a_refusal);
 	TS_ADD_TEST(s, test_piece_failure_aborts);
 	TS_ADD_TEST(s, test_freeze_timeout_never_commits);
 	TS_ADD_TEST(s, test_timeout_after_commit_is_ignored);

@@ -205,12 +205,37 @@ static int on_taken(uint32_t self, struct ts_snapshot *s, const struct ts_snap_e
 	return TS_FSM_APPLIED;
 }
 
+/*
+ * "application" consistency without a working guest agent: the primary
+ * finds out when it tries the guest freeze, before it suspends anything.
+ * Nothing was held and no piece exists, so it ends as what it is, a
+ * refusal (exit 4, event "refused"), not as an aborted snapshot.
+ */
+static void refuse_late(uint32_t self, struct ts_snapshot *s, struct ts_fx_list *fx,
+			const char *reason, const char *why)
+{
+	char msg[sizeof(fx->items[0].message)];
+
+	if (is_primary(self, s)) {
+		fx_add(fx, TS_FX_DISARM_TIMER);
+		fx_add(fx, TS_FX_RESUME);
+	}
+	fx_add(fx, TS_FX_REMOVE_ROW);
+	fx_event(fx, "refused", reason, "refused: %.200s", why);
+	snprintf(msg, sizeof(msg), "refused: %.200s", why);
+	fx_reply(fx, s, 4, reason, msg);
+}
+
 static int on_abort(uint32_t self, struct ts_snapshot *s, const struct ts_snap_event *ev,
 		    struct ts_fx_list *fx)
 {
 	char why[256];
 
 	snprintf(why, sizeof(why), "%s", ev->message[0] ? ev->message : ev->reason);
+	if (s->phase == TS_PH_CREATED && strcmp(ev->reason, "guest_agent_unavailable") == 0) {
+		refuse_late(self, s, fx, ev->reason, why);
+		return TS_FSM_APPLIED;
+	}
 	auto_delete(self, s, fx, ev->reason[0] ? ev->reason : "aborted", why);
 	return TS_FSM_APPLIED;
 }
