@@ -260,7 +260,8 @@ log_lines() { wc -l <"$(agent_log "$1")"; }
 # the agent config the runner expects ([snapshot] settings from the environment)
 agent_default() {
 	grep -qx "freeze_timeout_ms = ${TWINSNAP_LAB_FREEZE_TIMEOUT_MS:-10000}" "$LAB/$1/twinsnap.conf" &&
-		grep -qx "drain = ${TWINSNAP_LAB_DRAIN:-yes}" "$LAB/$1/twinsnap.conf"
+		grep -qx "drain = ${TWINSNAP_LAB_DRAIN:-yes}" "$LAB/$1/twinsnap.conf" &&
+		grep -qx "admin_group = ${TWINSNAP_LAB_ADMIN_GROUP:-}" "$LAB/$1/twinsnap.conf"
 }
 
 # poll CMD TIMEOUT: like wait_for, but returns 1 on timeout instead of failing
