@@ -535,6 +535,26 @@ static void step(struct ts_agent *a, struct ts_inflight *f, struct ts_snapshot *
 {
 	struct ts_fx_list fx = { 0 };
 
+	/*
+	 * The freeze deadline is checked before anything else is applied: the
+	 * loop may hand us a delivery before the expired timer (a long clone,
+	 * a slow drbdsetup), and by then the freeze guard may have resumed
+	 * I/O.  Committing then could pair a piece taken after the resume
+	 * with one taken before it (found by the spin model).
+	 */
+	if (f && f->used && row == &f->row && f->held && !row->abort_sent &&
+	    ev->kind != TS_EV_FREEZE_TIMEOUT &&
+	    ts_now_ms() - f->held_since_ms >= a->cfg->freeze_timeout_ms) {
+		struct ts_snap_event timeout = { .kind = TS_EV_FREEZE_TIMEOUT };
+
+		disarm(a, f->freeze_timer, &f->freeze_armed);
+		qb_log(LOG_WARNING, "snapshot %s: freeze deadline passed before %s was handled",
+		       row->id, ts_snap_event_str(ev->kind));
+		step(a, f, row, &timeout);
+		if (!f->used || row != &f->row)
+			return;
+	}
+
 	if (ts_snapfsm_step(a->nodeid, row, ev, &fx) != TS_FSM_APPLIED) {
 		qb_log(LOG_DEBUG, "snapshot %s: event %s ignored in phase %s", row->id,
 		       ts_snap_event_str(ev->kind), ts_snap_phase_str(row->phase));

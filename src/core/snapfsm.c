@@ -91,9 +91,12 @@ static void auto_delete(uint32_t self, struct ts_snapshot *s, struct ts_fx_list 
 		fx_add(fx, TS_FX_DISARM_TIMER);
 		fx_add(fx, TS_FX_RESUME);
 	}
+	/* The row (and its piece records) goes first: a crash between the two
+	 * then leaves stray pieces, which start-up removes, never a row that
+	 * claims pieces it no longer has (found by the spin model). */
+	fx_add(fx, TS_FX_REMOVE_ROW);
 	if (s->phase != TS_PH_CREATED)
 		fx_add(fx, TS_FX_DELETE_PIECES);
-	fx_add(fx, TS_FX_REMOVE_ROW);
 	fx_event(fx, "auto_deleted", reason, "snapshot %s of %s deleted on both PMs: %s",
 		 s->id, s->vm, why);
 	snprintf(msg, sizeof(msg), "aborted: %s; the snapshot was deleted", why);
@@ -313,8 +316,8 @@ static int on_reconcile(uint32_t self, struct ts_snapshot *s, const struct ts_sn
 	if (s->phase == TS_PH_NORMAL) {
 		if (ev->view != TS_VIEW_TOMBSTONE)
 			return TS_FSM_IGNORED;
-		fx_add(fx, TS_FX_DELETE_PIECES);
 		fx_add(fx, TS_FX_REMOVE_ROW);
+		fx_add(fx, TS_FX_DELETE_PIECES);
 		fx_event(fx, "deleted", "reconciled",
 			 "snapshot %s of %s was deleted on the peer while apart", s->id, s->vm);
 		return TS_FSM_APPLIED;
@@ -339,8 +342,8 @@ static int on_delete(uint32_t self, struct ts_snapshot *s, const struct ts_snap_
 {
 	struct ts_fx *f;
 
-	fx_add(fx, TS_FX_DELETE_PIECES);
 	fx_add(fx, TS_FX_REMOVE_ROW);
+	fx_add(fx, TS_FX_DELETE_PIECES);
 	fx_event(fx, "deleted", "admin", "snapshot %s of %s deleted", s->id, s->vm);
 	if (ev->request) {
 		f = fx_add(fx, TS_FX_REPLY);
