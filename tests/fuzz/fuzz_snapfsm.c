@@ -50,21 +50,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define QUEUE_MAX 64
 #define DELETES_PENDING_MAX 8
 
-static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-
-static void fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "fuzz_snapfsm: check failed: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	abort();
-}
-
-#define CHECK(cond, ...) do { if (!(cond)) fail(__VA_ARGS__); } while (0)
+#define FUZZ_NAME "fuzz_snapfsm"
+#include "fuzz_check.h"
 
 enum msg_kind { M_FROZEN, M_TAKEN, M_ABORT, M_DELETE, M_LOST };
 
