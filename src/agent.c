@@ -22,6 +22,7 @@
 
 #include "core/tserr.h"
 #include "proto/wire.h"
+#include "fault.h"
 #include "util.h"
 
 #define PENDING_SCAN_NS (500ULL * 1000 * 1000)
@@ -81,6 +82,8 @@ int ts_agent_send(struct ts_agent *a, struct ts_cluster_msg *m)
 	size_t len = 0;
 	int rc = ts_wire_encode_cluster(m, &buf, &len);
 
+	if (rc == 0 && ts_fault("cluster/send"))
+		rc = -ENOTCONN;
 	if (rc == 0)
 		rc = ts_cluster_send(a->cluster, buf, len);
 	free(buf);

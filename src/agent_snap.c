@@ -32,11 +32,13 @@
 #include "core/snapfsm.h"
 #include "core/tserr.h"
 #include "proto/wire.h"
+#include "fault.h"
 #include "util.h"
 
 #define NS_PER_MS 1000000ULL
 #define DRBDSETUP_TIMEOUT_MS 5000
 #define DRAIN_POLL_MS 5
+#define GUARD_GRACE_MS 500      /* the freeze guard acts at the freeze timeout + this */
 #define STORE_REFRESH_MS 2000
 
 /* ---- in-flight bookkeeping ------------------------------------------------ */
@@ -87,8 +89,9 @@ static void inflight_drop(struct ts_inflight *f)
  * The freeze guard: a detached process started before I/O is suspended.
  * It waits on a pipe from the agent.  A byte means "resumed, stand down";
  * end-of-file (the agent died, even by SIGKILL) or the freeze timeout plus
- * a second means "resume now" — so held I/O is bounded whatever happens
- * to the agent, not only once it is restarted.
+ * half a second means "resume now" — so held I/O is bounded whatever
+ * happens to the agent (S5: within the freeze timeout plus a second, the
+ * resume-io calls included), not only once it is restarted.
  */
 static void guard_main(int rfd, const char *drbdsetup, const int *minors, size_t n,
 		       unsigned timeout_ms)
@@ -96,7 +99,7 @@ static void guard_main(int rfd, const char *drbdsetup, const int *minors, size_t
 	struct pollfd p = { .fd = rfd, .events = POLLIN };
 	char c;
 
-	if (poll(&p, 1, (int)timeout_ms + 1000) == 1 && read(rfd, &c, 1) == 1)
+	if (poll(&p, 1, (int)timeout_ms + GUARD_GRACE_MS) == 1 && read(rfd, &c, 1) == 1)
 		_exit(0);
 	for (size_t i = 0; i < n; i++) {
 		char minor[16];
@@ -175,6 +178,8 @@ static void resume_io(struct ts_agent *a, struct ts_inflight *f)
 	char *err = NULL;
 
 	disarm(a, f->drain_timer, &f->drain_armed);
+	if (f->n_minors)
+		ts_fault("snap/resume");
 	for (size_t i = 0; i < f->n_minors; i++) {
 		char minor[16];
 		const char *args[] = { "resume-io", minor, NULL };
@@ -201,6 +206,8 @@ static void resume_io(struct ts_agent *a, struct ts_inflight *f)
 		ts_drbd_resource_name(f->row.vm, f->row.volumes[v], res, sizeof(res));
 		ts_agent_note_resumed(a, res);
 	}
+	if (f->n_minors)
+		ts_fault("snap/resumed");
 	if (f->fsfrozen && ts_hv_fsfreeze(a->cfg->libvirt_uri, f->row.vm, false, &err) < 0) {
 		qb_log(LOG_ERR, "snapshot %s: %s", f->row.id, err);
 		free(err);
@@ -270,6 +277,7 @@ static void check_drain(struct ts_inflight *f)
 		total += n;
 	}
 	if (total == 0) {
+		ts_fault("snap/drained");
 		qb_log(LOG_DEBUG, "snapshot %s: in-flight writes drained after %llu ms",
 		       f->row.id, (unsigned long long)(ts_now_ms() - f->held_since_ms));
 		quiesced(f, 0, NULL, NULL);
@@ -305,6 +313,7 @@ static void start_quiesce(struct ts_agent *a, struct ts_inflight *f)
 	char msg[256], *err = NULL;
 	size_t suspended = 0;
 
+	ts_fault("snap/quiesce");
 	f->achieved = TS_CONS_CRASH;
 	if (find_minors(a, f, msg, sizeof(msg)) < 0) {
 		quiesced(f, -ENOENT, "quiesce_failed", msg);
@@ -354,6 +363,7 @@ static void start_quiesce(struct ts_agent *a, struct ts_inflight *f)
 			return;
 		}
 	}
+	ts_fault("snap/suspended");
 	check_drain(f);
 }
 
@@ -378,7 +388,11 @@ static int take_pieces(struct ts_agent *a, const struct ts_snapshot *row, char *
 	}
 	for (uint32_t i = 0; i < row->n_volumes; i++) {
 		char path[4096];
-		int rc = ts_store_take(a->store, row->id, row->vm, row->volumes[i], path,
+		int rc;
+
+		if (i > 0)
+			ts_fault("snap/piece");
+		rc = ts_store_take(a->store, row->id, row->vm, row->volumes[i], path,
 				       sizeof(path));
 
 		if (rc == 0)
@@ -465,9 +479,11 @@ static void run_fx(struct ts_agent *a, struct ts_inflight *f, struct ts_snapshot
 			send_simple(a, TS_CMSG_FROZEN, row, NULL, f ? f->achieved : TS_CONS_CRASH);
 			break;
 		case TS_FX_SEND_TAKEN:
+			ts_fault("snap/send-taken");
 			send_simple(a, TS_CMSG_TAKEN, row, NULL, TS_CONS_CRASH);
 			break;
 		case TS_FX_SEND_ABORT:
+			ts_fault("snap/abort");
 			send_simple(a, TS_CMSG_ABORT, row, e, TS_CONS_CRASH);
 			break;
 		case TS_FX_QUIESCE:
@@ -480,6 +496,7 @@ static void run_fx(struct ts_agent *a, struct ts_inflight *f, struct ts_snapshot
 		case TS_FX_TAKE_PIECES: {
 			char msg[256] = "";
 
+			ts_fault("snap/frozen");
 			follow.kind = TS_EV_PIECES;
 			follow.err = take_pieces(a, row, msg, sizeof(msg));
 			snprintf(follow.message, sizeof(follow.message), "%s", msg);
@@ -488,10 +505,12 @@ static void run_fx(struct ts_agent *a, struct ts_inflight *f, struct ts_snapshot
 			break;
 		}
 		case TS_FX_DELETE_PIECES:
+			ts_fault("snap/delete");
 			delete_pieces(a, row);
 			ts_agent_publish_soon(a);
 			break;
 		case TS_FX_PERSIST:
+			ts_fault("snap/commit");
 			if (ts_catalog_put(a->catalog, row) < 0)
 				qb_log(LOG_CRIT, "snapshot %s: cannot write its catalog row", row->id);
 			break;
@@ -618,6 +637,7 @@ static void handle_create(struct ts_agent *a, uint32_t origin, struct ts_cluster
 	struct ts_fx_list fx = { 0 };
 	size_t busy = 0;
 
+	ts_fault("snap/create");
 	if (pair(a, &p[0], &p[1]) < 0) {
 		refuse_create(a, origin, m, "not_a_pair", "refused: the cluster is not a pair of PMs");
 		return;
@@ -777,6 +797,7 @@ void ts_snap_deliver(struct ts_agent *a, uint32_t nodeid, struct ts_cluster_msg 
 		ev.achieved = m->achieved;
 		break;
 	case TS_CMSG_TAKEN:
+		ts_fault("snap/taken");
 		ev.kind = TS_EV_TAKEN;
 		ev.node = nodeid;
 		break;

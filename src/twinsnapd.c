@@ -19,6 +19,8 @@
 
 #include "agent.h"
 #include "core/tserr.h"
+#include "fault.h"
+#include "util.h"
 
 static void usage(FILE *f)
 {
@@ -139,10 +141,22 @@ int main(int argc, char **argv)
 		qb_log_fini();
 		return 1;
 	}
+	{
+		/* a no-op unless built with --enable-fault-injection (fault.h) */
+		char *ctl = ts_xasprintf("%s/fault-control", cfg->state_dir);
+
+		if (ts_fault_init(loop, ctl, &err) < 0) {
+			qb_log(LOG_ERR, "fault injection unavailable: %s", err);
+			free(err);
+			err = NULL;
+		}
+		free(ctl);
+	}
 	qb_log(LOG_NOTICE, "twinsnapd %s started (config %s)", PACKAGE_VERSION,
 	       cfg->path ? cfg->path : "defaults");
 	qb_loop_run(loop);
 
+	ts_fault_fini();
 	ts_agent_destroy(agent);
 	qb_loop_destroy(loop);
 	qb_log(LOG_NOTICE, "twinsnapd stopped");

@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fault.h"
 #include "util.h"
 
 #define SCHEMA_VERSION 1
@@ -274,6 +275,8 @@ static int op_begin(struct ts_catalog *c)
 
 static int op_end(struct ts_catalog *c, int rc)
 {
+	if (rc == 0 && ts_fault("catalog/commit"))
+		rc = -EIO;
 	if (rc == 0 && exec_sql(c, c->in_txn ? "RELEASE op" : "COMMIT") == 0)
 		return 0;
 	if (rc == 0)

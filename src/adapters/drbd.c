@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fault.h"
 #include "util.h"
 
 #define LINE_MAX_BYTES 65536
@@ -325,12 +326,17 @@ int ts_drbd_run(const char *drbdsetup, const char *const *args, int timeout_ms, 
 	uint64_t deadline = ts_now_ms() + (uint64_t)timeout_ms;
 	const char *argv[32];
 	int status = 0, rc = 0, nargs = 0;
+	char point[64];
+	bool dies;
 	pid_t pid;
 
 	argv[nargs++] = drbdsetup;
 	for (; args[nargs - 1] && nargs < 31; nargs++)
 		argv[nargs] = args[nargs - 1];
 	argv[nargs] = NULL;
+	/* fault point: this drbdsetup dies by SIGKILL before doing anything */
+	snprintf(point, sizeof(point), "drbd/run/%s", args[0] ? args[0] : "");
+	dies = ts_fault(point);
 	if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0) {
 		rc = -errno;
 		goto out;
@@ -347,6 +353,8 @@ int ts_drbd_run(const char *drbdsetup, const char *const *args, int timeout_ms, 
 		dup2(po[1], STDOUT_FILENO);
 		dup2(pe[1], STDERR_FILENO);
 		signal(SIGPIPE, SIG_DFL);
+		if (dies)
+			raise(SIGKILL);
 		execv(argv[0], (char *const *)argv);
 		dprintf(STDERR_FILENO, "cannot execute %s: %s\n", argv[0], strerror(errno));
 		_exit(127);

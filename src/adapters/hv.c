@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault.h"
 #include "util.h"
 
 /* libvirt prints every error to stderr by default; we report them ourselves. */
@@ -168,6 +169,11 @@ int ts_hv_fsfreeze(const char *uri, const char *name, bool freeze, char **errmsg
 	virDomainPtr dom;
 	int rc = -EIO;
 
+	if (ts_fault(freeze ? "hv/fsfreeze" : "hv/fsthaw")) {
+		*errmsg = ts_xasprintf("guest agent of %s did not answer in time (fault injected)",
+				       name);
+		return -ETIMEDOUT;
+	}
 	virSetErrorFunc(NULL, quiet_errors);
 	conn = virConnectOpen(uri);
 	if (!conn) {

@@ -15,6 +15,7 @@
 #include <qb/qblog.h>
 
 #include "core/snapshot.h"
+#include "fault.h"
 #include "util.h"
 
 struct ts_store {
@@ -144,6 +145,8 @@ int ts_store_take(struct ts_store *s, const char *id, const char *vm, const char
 	assert(s && id && vm && volume && (piece_path || len == 0));
 	if (!names_ok("take", id, vm, volume))
 		return -EINVAL;
+	if (ts_fault("store/take"))
+		return -ENOSPC;
 	return s->ops->take(s->priv, id, vm, volume, piece_path, len);
 }
 
