@@ -44,6 +44,8 @@ struct ts_inflight {
 	pid_t guard_pid;
 	qb_loop_timer_handle freeze_timer, drain_timer;
 	bool freeze_armed, drain_armed;
+	/* phase timings (ts_now_us), logged when the snapshot becomes normal */
+	uint64_t t_delivered, t_admitted, t_frozen, t_pieces_start, t_pieces_done;
 };
 
 /** What we know of one PM of the nodelist. */

@@ -21,6 +21,8 @@ int64_t ts_wall_ms(void);
 
 /** CLOCK_MONOTONIC in milliseconds. */
 uint64_t ts_now_ms(void);
+/* monotonic microseconds (phase timings) */
+uint64_t ts_now_us(void);
 
 /** Set O_NONBLOCK and FD_CLOEXEC; 0 or -errno. */
 int ts_fd_nonblock_cloexec(int fd);
