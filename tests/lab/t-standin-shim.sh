@@ -50,6 +50,13 @@ for n in pm1 pm2; do
 		same unknown "$bin" "$n" show
 	done
 done
+# the child works in the shim's directory and with its TZ
+(cd "$LAB/pm1/store" && same relpath "$LAB/pm1/bin/drbdsetup" pm1 admin diff-blocks vm1-boot.img ../../pm2/store/vm1-boot.img)
+for tz in UTC Asia/Kolkata America/New_York; do
+	a=$(TZ=$tz drbdsetup_on pm1 events2 --now --timestamps vm1-boot | head -n 1 | cut -d' ' -f1)
+	b=$(TZ=$tz "$PYTHON" "$STANDIN" --lab "$LAB" --node pm1 events2 --now --timestamps vm1-boot | head -n 1 | cut -d' ' -f1)
+	assert_eq "${b: -6}" "${a: -6}" "UTC offset of --timestamps with TZ=$tz ($a)"
+done
 same refused "$LAB/pm2/bin/drbdsetup" pm2 primary vm1-boot
 assert_match 'Multiple primaries' "$(cat "$tmp/refused.err")" "primary on pm2 while pm1 is Primary"
 assert_match 'Device minor not allocated' "$(cat "$tmp/badminor.err")" "suspend-io 7"
