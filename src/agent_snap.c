@@ -270,22 +270,30 @@ static void check_drain(struct ts_inflight *f)
 		return;
 	}
 	for (uint32_t i = 0; i < f->row.n_volumes; i++) {
-		char res[TS_DRBD_NAME_MAX], *err = NULL;
-		uint64_t n = 0;
+		char res[TS_DRBD_NAME_MAX], msg[320], *err = NULL;
+		struct ts_drbd_drain d;
 		int rc;
 
 		ts_drbd_resource_name(f->row.vm, f->row.volumes[i], res, sizeof(res));
-		rc = ts_drbd_in_flight(a->cfg->drbdsetup, res, DRBDSETUP_TIMEOUT_MS, &n, &err);
+		rc = ts_drbd_drain_state(a->cfg->drbdsetup, res, DRBDSETUP_TIMEOUT_MS, &d, &err);
 		if (rc < 0) {
-			char msg[256];
-
 			snprintf(msg, sizeof(msg), "cannot read in-flight writes: %s",
 				 err ? err : ts_strerror(rc));
 			free(err);
 			quiesced(f, rc, "drain_failed", msg);
 			return;
 		}
-		total += n;
+		/*
+		 * A connection lost while writes were in flight makes their count
+		 * 0 without the peer having them: the pieces would differ (S1).
+		 */
+		if (!d.replicating) {
+			snprintf(msg, sizeof(msg), "%s does not replicate to the peer (%s): "
+				 "the pieces could differ", res, d.why);
+			quiesced(f, -ENOTCONN, "replication_lost", msg);
+			return;
+		}
+		total += d.in_flight;
 	}
 	if (total == 0) {
 		ts_fault("snap/drained");

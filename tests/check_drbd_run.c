@@ -98,7 +98,7 @@ END_TEST
 
 START_TEST(test_in_flight_summed)
 {
-	uint64_t n = 99;
+	struct ts_drbd_drain d;
 	char *err = NULL;
 
 	fake("cat <<'X'\n"
@@ -109,16 +109,17 @@ START_TEST(test_in_flight_summed)
 	     "exists peer-device name:vm1-boot peer-node-id:1 conn-name:pm2 volume:0 "
 	     "replication:Established peer-disk:UpToDate resync-suspended:no pending:2 unacked:1\n"
 	     "exists -\nX");
-	ck_assert_int_eq(ts_drbd_in_flight(script, "vm1-boot", 5000, &n, &err), 0);
-	ck_assert_uint_eq(n, 19);
-	ck_assert_int_eq(ts_drbd_in_flight(script, "vm9-boot", 5000, &n, &err), -ENOENT);
+	ck_assert_int_eq(ts_drbd_drain_state(script, "vm1-boot", 5000, &d, &err), 0);
+	ck_assert_uint_eq(d.in_flight, 19);
+	ck_assert(d.replicating);
+	ck_assert_int_eq(ts_drbd_drain_state(script, "vm9-boot", 5000, &d, &err), -ENOENT);
 	free(err);
 }
 END_TEST
 
 START_TEST(test_drained)
 {
-	uint64_t n = 99;
+	struct ts_drbd_drain d;
 	char *err = NULL;
 
 	fake("cat <<'X'\n"
@@ -126,8 +127,51 @@ START_TEST(test_drained)
 	     "exists connection name:r peer-node-id:1 conn-name:p connection:Connected "
 	     "role:Secondary ap-in-flight:0\n"
 	     "exists -\nX");
-	ck_assert_int_eq(ts_drbd_in_flight(script, "r", 5000, &n, &err), 0);
-	ck_assert_uint_eq(n, 0);
+	ck_assert_int_eq(ts_drbd_drain_state(script, "r", 5000, &d, &err), 0);
+	ck_assert_uint_eq(d.in_flight, 0);
+	ck_assert(d.replicating);
+}
+END_TEST
+
+/*
+ * A connection lost with writes in flight: DRBD drops them from the
+ * in-flight counters (they are out of sync now), so 0 in flight is not
+ * drained.  Each way replication can be broken is reported.
+ */
+START_TEST(test_replication_broken)
+{
+	static const struct {
+		const char *conn, *peer_dev, *why;
+	} cases[] = {
+		{ "connection:StandAlone", "replication:Off peer-disk:DUnknown",
+		  "connection to pm2 is StandAlone" },
+		{ "connection:Connected", "replication:SyncSource peer-disk:Inconsistent",
+		  "volume 0 replication is SyncSource" },
+		{ "connection:Connected", "replication:Established peer-disk:Outdated",
+		  "volume 0 peer disk is Outdated" },
+		{ "connection:Connected", "replication:Established peer-disk:UpToDate out-of-sync:8",
+		  "volume 0 has 8 KiB out of sync" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ts_drbd_drain d;
+		char *err = NULL, *body;
+
+		body = ts_xasprintf("cat <<'X'\n"
+				    "exists resource name:r role:Primary suspended:user\n"
+				    "exists connection name:r peer-node-id:1 conn-name:pm2 %s "
+				    "role:Secondary ap-in-flight:0\n"
+				    "exists device name:r volume:0 minor:0 disk:UpToDate\n"
+				    "exists peer-device name:r peer-node-id:1 conn-name:pm2 volume:0 "
+				    "%s pending:0 unacked:0\n"
+				    "exists -\nX", cases[i].conn, cases[i].peer_dev);
+		fake(body);
+		free(body);
+		ck_assert_int_eq(ts_drbd_drain_state(script, "r", 5000, &d, &err), 0);
+		ck_assert_uint_eq(d.in_flight, 0);
+		ck_assert_msg(!d.replicating, "case %zu counted as replicating", i);
+		ck_assert_str_eq(d.why, cases[i].why);
+	}
 }
 END_TEST
 
@@ -143,6 +187,7 @@ int main(void)
 	tcase_add_test(tc, test_missing_binary);
 	tcase_add_test(tc, test_in_flight_summed);
 	tcase_add_test(tc, test_drained);
+	tcase_add_test(tc, test_replication_broken);
 	tcase_set_timeout(tc, TS_TEST_TIMEOUT);
 	suite_add_tcase(s, tc);
 	return ts_run_suite(s);

@@ -411,8 +411,47 @@ out:
 	return rc;
 }
 
-int ts_drbd_in_flight(const char *drbdsetup, const char *resource, int timeout_ms,
-		      uint64_t *in_flight, char **errmsg)
+static void drain_of(const struct ts_drbd_resource *res, struct ts_drbd_drain *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->replicating = res->n_connections > 0;
+	if (!out->replicating)
+		snprintf(out->why, sizeof(out->why), "no connection to a peer");
+	for (size_t i = 0; i < res->n_connections; i++) {
+		const struct ts_drbd_connection *c = &res->connections[i];
+
+		out->in_flight += c->ap_in_flight;
+		if (c->state != TS_CONN_CONNECTED && out->replicating) {
+			out->replicating = false;
+			snprintf(out->why, sizeof(out->why), "connection to %s is %s",
+				 c->conn_name[0] ? c->conn_name : "the peer", ts_drbd_conn_str(c->state));
+		}
+	}
+	for (size_t i = 0; i < res->n_peer_devices; i++) {
+		const struct ts_drbd_peer_device *p = &res->peer_devices[i];
+
+		out->in_flight += p->pending + p->unacked;
+		if (!out->replicating)
+			continue;
+		/* UNKNOWN: a drbdsetup that does not print the field */
+		if (p->replication != TS_REPL_UNKNOWN && p->replication != TS_REPL_ESTABLISHED) {
+			out->replicating = false;
+			snprintf(out->why, sizeof(out->why), "volume %d replication is %s", p->volume,
+				 ts_drbd_repl_str(p->replication));
+		} else if (p->peer_disk != TS_DISK_UNKNOWN && p->peer_disk != TS_DISK_UPTODATE) {
+			out->replicating = false;
+			snprintf(out->why, sizeof(out->why), "volume %d peer disk is %s", p->volume,
+				 ts_drbd_disk_str(p->peer_disk));
+		} else if (p->out_of_sync) {
+			out->replicating = false;
+			snprintf(out->why, sizeof(out->why), "volume %d has %llu KiB out of sync",
+				 p->volume, (unsigned long long)p->out_of_sync);
+		}
+	}
+}
+
+int ts_drbd_drain_state(const char *drbdsetup, const char *resource, int timeout_ms,
+			struct ts_drbd_drain *drain, char **errmsg)
 {
 	const char *args[] = { "events2", "--now", "--statistics", resource, NULL };
 	struct ts_drbd_model *model;
@@ -430,11 +469,7 @@ int ts_drbd_in_flight(const char *drbdsetup, const char *resource, int timeout_m
 		*errmsg = ts_xasprintf("drbdsetup does not know resource %s", resource);
 		rc = -ENOENT;
 	} else {
-		*in_flight = 0;
-		for (size_t i = 0; i < res->n_connections; i++)
-			*in_flight += res->connections[i].ap_in_flight;
-		for (size_t i = 0; i < res->n_peer_devices; i++)
-			*in_flight += res->peer_devices[i].pending + res->peer_devices[i].unacked;
+		drain_of(res, drain);
 	}
 	ts_drbd_model_destroy(model);
 	free(out);

@@ -47,13 +47,23 @@ bool ts_drbd_mon_ready(const struct ts_drbd_mon *m);
 int ts_drbd_run(const char *drbdsetup, const char *const *args, int timeout_ms, char **out,
 		char **errmsg);
 
+/** What the drain of a snapshot needs to know of one resource. */
+struct ts_drbd_drain {
+	/* writes not yet acknowledged by the peer: the connections' ap-in-flight
+	 * (sectors) plus the peer devices' pending and unacked requests */
+	uint64_t in_flight;
+	/* every connection Connected, every peer device Established with an
+	 * UpToDate peer disk and nothing out of sync: a write the peer never
+	 * got cannot hide behind an in-flight count of 0 */
+	bool replicating;
+	char why[160];          /* when not replicating: what is broken */
+};
+
 /**
- * Writes of @resource not yet acknowledged by the peer, read fresh from
- * `drbdsetup events2 --now --statistics RES`: the sum of the connections'
- * ap-in-flight (sectors) and the peer devices' pending and unacked
- * requests.  0 means drained.
+ * Read @resource's drain state fresh from `drbdsetup events2 --now
+ * --statistics RES`.  Drained means in_flight == 0 while replicating.
  */
-int ts_drbd_in_flight(const char *drbdsetup, const char *resource, int timeout_ms,
-		      uint64_t *in_flight, char **errmsg);
+int ts_drbd_drain_state(const char *drbdsetup, const char *resource, int timeout_ms,
+			struct ts_drbd_drain *out, char **errmsg);
 
 #endif
