@@ -10,6 +10,7 @@
   events ID [--after SEQ]   "SEQ KIND REASON" for the snapshot's events
                             (REASON "-" when empty); ID "*": every snapshot
   maxseq                    the highest event seq (0 without events)
+  snapids --after SEQ       the snapshot ids named by events after SEQ
   orphans NODE PIECES       S3 on NODE: PIECES is a file of `twinsnap-lab
                             pieces NODE` lines; prints each problem,
                             exit 1 if any
@@ -50,6 +51,11 @@ def main(argv):
         for e in doc["events"]:
             if (argv[1] == "*" or e["snapshot"] == argv[1]) and e["seq"] > after:
                 print(e["seq"], e["kind"], e["reason"] or "-")
+    elif cmd == "snapids":
+        after = int(argv[2]) if len(argv) > 2 and argv[1] == "--after" else 0
+        for sid in sorted({e["snapshot"] for e in doc["events"]
+                           if e["seq"] > after and e["snapshot"]}):
+            print(sid)
     elif cmd == "maxseq":
         print(max([e["seq"] for e in doc["events"]] or [0]))
     elif cmd == "orphans":
