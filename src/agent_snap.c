@@ -173,6 +173,17 @@ static void guard_release(struct ts_agent *a, struct ts_inflight *f)
 	waitpid(f->guard_pid, NULL, 0);        /* list full: it is exiting anyway */
 }
 
+/*
+ * How long a guest agent may take to answer a freeze or thaw: a quarter of
+ * the freeze timeout (the freeze itself must fit in it), 1 to 5 seconds.
+ */
+static int guest_agent_timeout_s(const struct ts_agent *a)
+{
+	unsigned s = a->cfg->freeze_timeout_ms / 4000;
+
+	return s < 1 ? 1 : s > 5 ? 5 : (int)s;
+}
+
 static void resume_io(struct ts_agent *a, struct ts_inflight *f)
 {
 	char *err = NULL;
@@ -215,7 +226,8 @@ static void resume_io(struct ts_agent *a, struct ts_inflight *f)
 		for (int t = 0; t < 3 && rc < 0; t++) {
 			free(err);
 			err = NULL;
-			rc = ts_hv_fsfreeze(a->cfg->libvirt_uri, f->row.vm, false, &err);
+			rc = ts_hv_fsfreeze(a->cfg->libvirt_uri, f->row.vm, false,
+					    guest_agent_timeout_s(a), &err);
 		}
 		if (rc < 0)
 			qb_log(LOG_CRIT, "snapshot %s: cannot thaw the guest filesystems of %s: %s",
@@ -339,7 +351,8 @@ static void start_quiesce(struct ts_agent *a, struct ts_inflight *f)
 		return;
 	}
 	if (want != TS_CONS_CRASH) {
-		if (ts_hv_fsfreeze(a->cfg->libvirt_uri, f->row.vm, true, &err) == 0) {
+		if (ts_hv_fsfreeze(a->cfg->libvirt_uri, f->row.vm, true, guest_agent_timeout_s(a),
+				   &err) == 0) {
 			f->fsfrozen = true;
 			f->achieved = TS_CONS_APPLICATION;
 		} else if (want == TS_CONS_APPLICATION) {

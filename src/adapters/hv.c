@@ -163,7 +163,8 @@ out:
 	return rc;
 }
 
-int ts_hv_fsfreeze(const char *uri, const char *name, bool freeze, char **errmsg)
+int ts_hv_fsfreeze(const char *uri, const char *name, bool freeze, int agent_timeout_s,
+		   char **errmsg)
 {
 	virConnectPtr conn;
 	virDomainPtr dom;
@@ -185,6 +186,8 @@ int ts_hv_fsfreeze(const char *uri, const char *name, bool freeze, char **errmsg
 		*errmsg = last_error("cannot look up the VM");
 		goto out;
 	}
+	/* A hung guest agent must not hold the agent past the freeze timeout. */
+	(void)virDomainAgentSetResponseTimeout(dom, agent_timeout_s, 0);
 	if ((freeze ? virDomainFSFreeze(dom, NULL, 0, 0) : virDomainFSThaw(dom, NULL, 0, 0)) >= 0)
 		rc = 0;
 	else

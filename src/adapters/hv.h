@@ -44,9 +44,12 @@ int ts_hv_get(const char *uri, const char *name, struct ts_vm *vm, char **xml, c
 
 /**
  * Freeze (@freeze) or thaw the guest's filesystems through the QEMU guest
- * agent (virDomainFSFreeze/FSThaw).  -EIO with *errmsg when it cannot.
+ * agent (virDomainFSFreeze/FSThaw), waiting at most @agent_timeout_s
+ * seconds for the agent's answer (virDomainAgentSetResponseTimeout; a
+ * driver without it keeps its own).  -EIO with *errmsg when it cannot.
  */
-int ts_hv_fsfreeze(const char *uri, const char *name, bool freeze, char **errmsg);
+int ts_hv_fsfreeze(const char *uri, const char *name, bool freeze, int agent_timeout_s,
+		   char **errmsg);
 
 /** Parse a libvirt domain XML document into @vm (state left empty). */
 int ts_hv_parse_domain_xml(const char *xml, struct ts_vm *vm);
