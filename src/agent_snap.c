@@ -191,22 +191,30 @@ static void resume_io(struct ts_agent *a, struct ts_inflight *f)
 	disarm(a, f->drain_timer, &f->drain_armed);
 	if (f->n_minors)
 		ts_fault("snap/resume");
-	for (size_t i = 0; i < f->n_minors; i++) {
-		char minor[16];
-		const char *args[] = { "resume-io", minor, NULL };
+	if (f->n_minors) {
+		int left[TS_SNAP_MAX_VOLUMES];
+		bool failed[TS_SNAP_MAX_VOLUMES];
+		size_t n = f->n_minors;
 		int rc = -EIO;
 
-		snprintf(minor, sizeof(minor), "%d", f->minors[i]);
-		/* Resuming is what must never fail to happen: retry before
-		 * giving up, and leave the intent so a restart tries again. */
+		memcpy(left, f->minors, n * sizeof(left[0]));
+		/* Resuming is what must never fail to happen: retry what failed,
+		 * and leave the intent so a restart tries again. */
 		for (int t = 0; t < 3 && rc < 0; t++) {
+			size_t k = 0;
+
 			free(err);
 			err = NULL;
-			rc = ts_drbd_run(a->cfg->drbdsetup, args, DRBDSETUP_TIMEOUT_MS, NULL, &err);
+			rc = ts_drbd_run_each(a->cfg->drbdsetup, "resume-io", left, n,
+					      DRBDSETUP_TIMEOUT_MS, failed, &err);
+			for (size_t i = 0; i < n; i++)
+				if (failed[i])
+					left[k++] = left[i];
+			n = k;
 		}
 		if (rc < 0) {
 			qb_log(LOG_CRIT, "snapshot %s: cannot resume I/O of minor %d: %s",
-			       f->row.id, f->minors[i], err ? err : ts_strerror(rc));
+			       f->row.id, left[0], err ? err : ts_strerror(rc));
 			free(err);
 			return;
 		}
@@ -281,32 +289,35 @@ static void check_drain(struct ts_inflight *f)
 		quiesced(f, 0, NULL, NULL);
 		return;
 	}
-	for (uint32_t i = 0; i < f->row.n_volumes; i++) {
-		char res[TS_DRBD_NAME_MAX], msg[320], *err = NULL;
-		struct ts_drbd_drain d;
-		int rc;
+	char names[TS_SNAP_MAX_VOLUMES][TS_DRBD_NAME_MAX], msg[320], *err = NULL;
+	const char *res[TS_SNAP_MAX_VOLUMES];
+	struct ts_drbd_drain d;
+	int rc;
 
-		ts_drbd_resource_name(f->row.vm, f->row.volumes[i], res, sizeof(res));
-		rc = ts_drbd_drain_state(a->cfg->drbdsetup, res, DRBDSETUP_TIMEOUT_MS, &d, &err);
-		if (rc < 0) {
-			snprintf(msg, sizeof(msg), "cannot read in-flight writes: %s",
-				 err ? err : ts_strerror(rc));
-			free(err);
-			quiesced(f, rc, "drain_failed", msg);
-			return;
-		}
-		/*
-		 * A connection lost while writes were in flight makes their count
-		 * 0 without the peer having them: the pieces would differ (S1).
-		 */
-		if (!d.replicating) {
-			snprintf(msg, sizeof(msg), "%s does not replicate to the peer (%s): "
-				 "the pieces could differ", res, d.why);
-			quiesced(f, -ENOTCONN, "replication_lost", msg);
-			return;
-		}
-		total += d.in_flight;
+	for (uint32_t i = 0; i < f->row.n_volumes; i++) {
+		ts_drbd_resource_name(f->row.vm, f->row.volumes[i], names[i], sizeof(names[i]));
+		res[i] = names[i];
 	}
+	rc = ts_drbd_drain_state(a->cfg->drbdsetup, res, f->row.n_volumes, DRBDSETUP_TIMEOUT_MS,
+				 &d, &err);
+	if (rc < 0) {
+		snprintf(msg, sizeof(msg), "cannot read in-flight writes: %s",
+			 err ? err : ts_strerror(rc));
+		free(err);
+		quiesced(f, rc, "drain_failed", msg);
+		return;
+	}
+	/*
+	 * A connection lost while writes were in flight makes their count 0
+	 * without the peer having them: the pieces would differ (S1).
+	 */
+	if (!d.replicating) {
+		snprintf(msg, sizeof(msg), "replication to the peer is broken (%s): "
+			 "the pieces could differ", d.why);
+		quiesced(f, -ENOTCONN, "replication_lost", msg);
+		return;
+	}
+	total = d.in_flight;
 	if (total == 0) {
 		ts_fault("snap/drained");
 		qb_log(LOG_DEBUG, "snapshot %s: in-flight writes drained after %llu ms",
@@ -342,7 +353,7 @@ static void start_quiesce(struct ts_agent *a, struct ts_inflight *f)
 {
 	enum ts_consistency want = f->row.consistency_requested;
 	char msg[256], *err = NULL;
-	size_t suspended = 0;
+	bool failed[TS_SNAP_MAX_VOLUMES];
 
 	ts_fault("snap/quiesce");
 	f->achieved = TS_CONS_CRASH;
@@ -382,18 +393,14 @@ static void start_quiesce(struct ts_agent *a, struct ts_inflight *f)
 	}
 	f->held_since_ms = ts_now_ms();
 	f->held = true;
-	for (; suspended < f->n_minors; suspended++) {
-		char minor[16];
-		const char *args[] = { "suspend-io", minor, NULL };
-
-		snprintf(minor, sizeof(minor), "%d", f->minors[suspended]);
-		if (ts_drbd_run(a->cfg->drbdsetup, args, DRBDSETUP_TIMEOUT_MS, NULL, &err) < 0) {
-			snprintf(msg, sizeof(msg), "%s", err);
-			free(err);
-			f->n_minors = suspended;    /* resume only what was suspended */
-			quiesced(f, -EIO, "quiesce_failed", msg);
-			return;
-		}
+	if (ts_drbd_run_each(a->cfg->drbdsetup, "suspend-io", f->minors, f->n_minors,
+			     DRBDSETUP_TIMEOUT_MS, failed, &err) < 0) {
+		/* Every minor tried is resumed: a suspend-io killed at its
+		 * timeout may still have taken effect. */
+		snprintf(msg, sizeof(msg), "%s", err);
+		free(err);
+		quiesced(f, -EIO, "quiesce_failed", msg);
+		return;
 	}
 	ts_fault("snap/suspended");
 	check_drain(f);

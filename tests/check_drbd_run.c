@@ -96,6 +96,39 @@ START_TEST(test_missing_binary)
 }
 END_TEST
 
+/*
+ * The suspend-io (resume-io) of a snapshot's minors run at the same time:
+ * each fake drbdsetup waits until all three have started, so run one
+ * after another they would all time out.  Minor 1 refuses.
+ */
+START_TEST(test_run_each_at_once)
+{
+	const int minors[] = { 0, 1, 2 };
+	bool failed[3] = { true, true, true };
+	char *err = NULL, *body;
+	int rc;
+
+	body = ts_xasprintf("touch %s/started.$2\n"
+			    "i=0; while [ $(ls %s | grep -c '^started') -lt 3 ] && [ $i -lt 40 ]; do\n"
+			    "  sleep 0.05; i=$((i + 1)); done\n"
+			    "[ $i -lt 40 ] || { echo 'ran alone' >&2; exit 3; }\n"
+			    "[ \"$2\" != 1 ] || { echo 'minor 1 refuses' >&2; exit 10; }", dir, dir);
+	fake(body);
+	free(body);
+	rc = ts_drbd_run_each(script, "suspend-io", minors, 3, 5000, failed, &err);
+	for (int i = 0; i < 3; i++) {
+		char path[300];
+
+		snprintf(path, sizeof(path), "%s/started.%d", dir, i);
+		unlink(path);
+	}
+	ck_assert_int_eq(rc, -EIO);
+	ck_assert_msg(strstr(err, "minor 1 refuses"), "error: %s", err);
+	ck_assert(!failed[0] && failed[1] && !failed[2]);
+	free(err);
+}
+END_TEST
+
 START_TEST(test_in_flight_summed)
 {
 	struct ts_drbd_drain d;
@@ -109,10 +142,13 @@ START_TEST(test_in_flight_summed)
 	     "exists peer-device name:vm1-boot peer-node-id:1 conn-name:pm2 volume:0 "
 	     "replication:Established peer-disk:UpToDate resync-suspended:no pending:2 unacked:1\n"
 	     "exists -\nX");
-	ck_assert_int_eq(ts_drbd_drain_state(script, "vm1-boot", 5000, &d, &err), 0);
+	const char *one[] = { "vm1-boot" }, *unknown[] = { "vm1-boot", "vm9-boot" };
+
+	ck_assert_int_eq(ts_drbd_drain_state(script, one, 1, 5000, &d, &err), 0);
 	ck_assert_uint_eq(d.in_flight, 19);
 	ck_assert(d.replicating);
-	ck_assert_int_eq(ts_drbd_drain_state(script, "vm9-boot", 5000, &d, &err), -ENOENT);
+	ck_assert_int_eq(ts_drbd_drain_state(script, unknown, 2, 5000, &d, &err), -ENOENT);
+	ck_assert_ptr_nonnull(strstr(err, "vm9-boot"));
 	free(err);
 }
 END_TEST
@@ -127,7 +163,9 @@ START_TEST(test_drained)
 	     "exists connection name:r peer-node-id:1 conn-name:p connection:Connected "
 	     "role:Secondary ap-in-flight:0\n"
 	     "exists -\nX");
-	ck_assert_int_eq(ts_drbd_drain_state(script, "r", 5000, &d, &err), 0);
+	const char *r[] = { "r" };
+
+	ck_assert_int_eq(ts_drbd_drain_state(script, r, 1, 5000, &d, &err), 0);
 	ck_assert_uint_eq(d.in_flight, 0);
 	ck_assert(d.replicating);
 }
@@ -167,10 +205,14 @@ START_TEST(test_replication_broken)
 				    "exists -\nX", cases[i].conn, cases[i].peer_dev);
 		fake(body);
 		free(body);
-		ck_assert_int_eq(ts_drbd_drain_state(script, "r", 5000, &d, &err), 0);
+		const char *r[] = { "r" };
+		char want[200];
+
+		ck_assert_int_eq(ts_drbd_drain_state(script, r, 1, 5000, &d, &err), 0);
 		ck_assert_uint_eq(d.in_flight, 0);
 		ck_assert_msg(!d.replicating, "case %zu counted as replicating", i);
-		ck_assert_str_eq(d.why, cases[i].why);
+		snprintf(want, sizeof(want), "r: %s", cases[i].why);
+		ck_assert_str_eq(d.why, want);
 	}
 }
 END_TEST
@@ -185,6 +227,7 @@ int main(void)
 	tcase_add_test(tc, test_failure_reports_stderr_and_status);
 	tcase_add_test(tc, test_hanging_command_is_killed);
 	tcase_add_test(tc, test_missing_binary);
+	tcase_add_test(tc, test_run_each_at_once);
 	tcase_add_test(tc, test_in_flight_summed);
 	tcase_add_test(tc, test_drained);
 	tcase_add_test(tc, test_replication_broken);

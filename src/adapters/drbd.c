@@ -317,36 +317,53 @@ static void read_some(int fd, char **buf, size_t *len, size_t *cap)
 	}
 }
 
-int ts_drbd_run(const char *drbdsetup, const char *const *args, int timeout_ms, char **out,
-		char **errmsg)
+/* One short drbdsetup command on its way (ts_drbd_run, ts_drbd_run_each). */
+struct run_child {
+	pid_t pid;
+	int out_fd, err_fd;
+	char *obuf, *ebuf;
+	size_t olen, ocap, elen, ecap;
+	const char *verb;
+};
+
+static void child_close(struct run_child *c)
+{
+	if (c->out_fd >= 0)
+		close(c->out_fd);
+	if (c->err_fd >= 0)
+		close(c->err_fd);
+	c->out_fd = c->err_fd = -1;
+}
+
+static int child_start(const char *drbdsetup, const char *const *args, struct run_child *c)
 {
 	int po[2] = { -1, -1 }, pe[2] = { -1, -1 };
-	char *obuf = NULL, *ebuf = NULL;
-	size_t olen = 0, ocap = 0, elen = 0, ecap = 0;
-	uint64_t deadline = ts_now_ms() + (uint64_t)timeout_ms;
 	const char *argv[32];
-	int status = 0, rc = 0, nargs = 0;
+	int nargs = 0, rc = 0;
 	char point[64];
 	bool dies;
-	pid_t pid;
 
+	memset(c, 0, sizeof(*c));
+	c->out_fd = c->err_fd = -1;
+	c->pid = -1;
+	c->verb = args[0] ? args[0] : "";
 	argv[nargs++] = drbdsetup;
 	for (; args[nargs - 1] && nargs < 31; nargs++)
 		argv[nargs] = args[nargs - 1];
 	argv[nargs] = NULL;
 	/* fault point: this drbdsetup dies by SIGKILL before doing anything */
-	snprintf(point, sizeof(point), "drbd/run/%s", args[0] ? args[0] : "");
+	snprintf(point, sizeof(point), "drbd/run/%s", c->verb);
 	dies = ts_fault(point);
 	if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0) {
 		rc = -errno;
-		goto out;
+		goto fail;
 	}
-	pid = fork();
-	if (pid < 0) {
+	c->pid = fork();
+	if (c->pid < 0) {
 		rc = -errno;
-		goto out;
+		goto fail;
 	}
-	if (pid == 0) {
+	if (c->pid == 0) {
 		int devnull = open("/dev/null", O_RDONLY);
 
 		dup2(devnull, STDIN_FILENO);
@@ -361,54 +378,123 @@ int ts_drbd_run(const char *drbdsetup, const char *const *args, int timeout_ms, 
 	}
 	close(po[1]);
 	close(pe[1]);
-	po[1] = pe[1] = -1;
-	ts_fd_nonblock_cloexec(po[0]);
-	ts_fd_nonblock_cloexec(pe[0]);
-	for (;;) {
-		struct pollfd fds[2] = { { po[0], POLLIN, 0 }, { pe[0], POLLIN, 0 } };
-		int64_t left = (int64_t)(deadline - ts_now_ms());
-
-		if (left <= 0 || (uint64_t)left > (uint64_t)timeout_ms) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			rc = -ETIMEDOUT;
-			*errmsg = ts_xasprintf("%s %s did not finish within %d ms", drbdsetup,
-					       args[0], timeout_ms);
-			goto out;
-		}
-		if (poll(fds, 2, (int)left) < 0 && errno != EINTR)
-			break;
-		read_some(po[0], &obuf, &olen, &ocap);
-		read_some(pe[0], &ebuf, &elen, &ecap);
-		if (fds[0].revents & (POLLHUP | POLLERR) && !(fds[0].revents & POLLIN))
-			break;
-	}
-	read_some(pe[0], &ebuf, &elen, &ecap);
-	waitpid(pid, &status, 0);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		char line[200] = "";
-
-		if (ebuf)
-			ts_sanitize_for_log(strtok(ebuf, "\n") ? ebuf : "", line, sizeof(line));
-		*errmsg = ts_xasprintf("%s %s failed (%s %d)%s%s", drbdsetup, args[0],
-				       WIFEXITED(status) ? "exit" : "signal",
-				       WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
-				       line[0] ? ": " : "", line);
-		rc = -EIO;
-	}
-out:
+	c->out_fd = po[0];
+	c->err_fd = pe[0];
+	ts_fd_nonblock_cloexec(c->out_fd);
+	ts_fd_nonblock_cloexec(c->err_fd);
+	return 0;
+fail:
 	for (int i = 0; i < 2; i++) {
 		if (po[i] >= 0)
 			close(po[i]);
 		if (pe[i] >= 0)
 			close(pe[i]);
 	}
-	if (rc == 0 && out)
-		*out = obuf ? obuf : ts_xstrdup("");
-	else
-		free(obuf);
-	free(ebuf);
 	return rc;
+}
+
+/* Collect a started child's output and status, killing it at @deadline. */
+static int child_finish(const char *drbdsetup, struct run_child *c, uint64_t deadline,
+			int timeout_ms, char **out, char **errmsg)
+{
+	int status = 0, rc = 0;
+
+	for (;;) {
+		struct pollfd fds[2] = { { c->out_fd, POLLIN, 0 }, { c->err_fd, POLLIN, 0 } };
+		int64_t left = (int64_t)(deadline - ts_now_ms());
+
+		if (left <= 0 || (uint64_t)left > (uint64_t)timeout_ms) {
+			kill(c->pid, SIGKILL);
+			waitpid(c->pid, &status, 0);
+			rc = -ETIMEDOUT;
+			*errmsg = ts_xasprintf("%s %s did not finish within %d ms", drbdsetup,
+					       c->verb, timeout_ms);
+			goto out;
+		}
+		if (poll(fds, 2, (int)left) < 0 && errno != EINTR)
+			break;
+		read_some(c->out_fd, &c->obuf, &c->olen, &c->ocap);
+		read_some(c->err_fd, &c->ebuf, &c->elen, &c->ecap);
+		if (fds[0].revents & (POLLHUP | POLLERR) && !(fds[0].revents & POLLIN))
+			break;
+	}
+	read_some(c->err_fd, &c->ebuf, &c->elen, &c->ecap);
+	waitpid(c->pid, &status, 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		char line[200] = "";
+
+		if (c->ebuf)
+			ts_sanitize_for_log(strtok(c->ebuf, "\n") ? c->ebuf : "", line, sizeof(line));
+		*errmsg = ts_xasprintf("%s %s failed (%s %d)%s%s", drbdsetup, c->verb,
+				       WIFEXITED(status) ? "exit" : "signal",
+				       WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
+				       line[0] ? ": " : "", line);
+		rc = -EIO;
+	}
+out:
+	child_close(c);
+	if (rc == 0 && out)
+		*out = c->obuf ? c->obuf : ts_xstrdup("");
+	else
+		free(c->obuf);
+	free(c->ebuf);
+	c->obuf = c->ebuf = NULL;
+	return rc;
+}
+
+int ts_drbd_run(const char *drbdsetup, const char *const *args, int timeout_ms, char **out,
+		char **errmsg)
+{
+	uint64_t deadline = ts_now_ms() + (uint64_t)timeout_ms;
+	struct run_child c;
+	int rc = child_start(drbdsetup, args, &c);
+
+	if (rc < 0) {
+		*errmsg = ts_xasprintf("cannot run %s: %s", drbdsetup, strerror(-rc));
+		return rc;
+	}
+	return child_finish(drbdsetup, &c, deadline, timeout_ms, out, errmsg);
+}
+
+int ts_drbd_run_each(const char *drbdsetup, const char *verb, const int *minors, size_t n,
+		     int timeout_ms, bool *failed, char **errmsg)
+{
+	uint64_t deadline = ts_now_ms() + (uint64_t)timeout_ms;
+	struct run_child *c = ts_xcalloc(n ? n : 1, sizeof(*c));
+	int first = 0;
+
+	/* All at once: a snapshot's I/O is held for the slowest, not the sum. */
+	for (size_t i = 0; i < n; i++) {
+		char minor[16];
+		const char *args[] = { verb, minor, NULL };
+		int rc;
+
+		snprintf(minor, sizeof(minor), "%d", minors[i]);
+		rc = child_start(drbdsetup, args, &c[i]);
+		failed[i] = rc < 0;
+		if (rc < 0 && !first) {
+			first = rc;
+			*errmsg = ts_xasprintf("cannot run %s %s %s: %s", drbdsetup, verb, minor,
+					       strerror(-rc));
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		char *err = NULL;
+		int rc;
+
+		if (failed[i])
+			continue;
+		rc = child_finish(drbdsetup, &c[i], deadline, timeout_ms, NULL, &err);
+		failed[i] = rc < 0;
+		if (rc < 0 && !first) {
+			first = rc;
+			*errmsg = err;
+			err = NULL;
+		}
+		free(err);
+	}
+	free(c);
+	return first;
 }
 
 static void drain_of(const struct ts_drbd_resource *res, struct ts_drbd_drain *out)
@@ -450,12 +536,12 @@ static void drain_of(const struct ts_drbd_resource *res, struct ts_drbd_drain *o
 	}
 }
 
-int ts_drbd_drain_state(const char *drbdsetup, const char *resource, int timeout_ms,
-			struct ts_drbd_drain *drain, char **errmsg)
+int ts_drbd_drain_state(const char *drbdsetup, const char *const *resources, size_t n,
+			int timeout_ms, struct ts_drbd_drain *drain, char **errmsg)
 {
-	const char *args[] = { "events2", "--now", "--statistics", resource, NULL };
+	const char *args[] = { "events2", "--now", "--statistics", n == 1 ? resources[0] : NULL,
+			       NULL };
 	struct ts_drbd_model *model;
-	const struct ts_drbd_resource *res;
 	char *out = NULL, *line, *save = NULL;
 	int rc = ts_drbd_run(drbdsetup, args, timeout_ms, &out, errmsg);
 
@@ -464,12 +550,23 @@ int ts_drbd_drain_state(const char *drbdsetup, const char *resource, int timeout
 	model = ts_drbd_model_create();
 	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 		ts_drbd_model_apply_line(model, line);
-	res = ts_drbd_model_find(model, resource);
-	if (!res) {
-		*errmsg = ts_xasprintf("drbdsetup does not know resource %s", resource);
-		rc = -ENOENT;
-	} else {
-		drain_of(res, drain);
+	memset(drain, 0, sizeof(*drain));
+	drain->replicating = true;
+	for (size_t i = 0; i < n; i++) {
+		const struct ts_drbd_resource *res = ts_drbd_model_find(model, resources[i]);
+		struct ts_drbd_drain one;
+
+		if (!res) {
+			*errmsg = ts_xasprintf("drbdsetup does not know resource %s", resources[i]);
+			rc = -ENOENT;
+			break;
+		}
+		drain_of(res, &one);
+		drain->in_flight += one.in_flight;
+		if (!one.replicating && drain->replicating) {
+			drain->replicating = false;
+			snprintf(drain->why, sizeof(drain->why), "%s: %.100s", resources[i], one.why);
+		}
 	}
 	ts_drbd_model_destroy(model);
 	free(out);

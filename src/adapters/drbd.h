@@ -47,6 +47,15 @@ bool ts_drbd_mon_ready(const struct ts_drbd_mon *m);
 int ts_drbd_run(const char *drbdsetup, const char *const *args, int timeout_ms, char **out,
 		char **errmsg);
 
+/**
+ * Run `drbdsetup VERB MINOR` for each of @minors at the same time (the
+ * suspend-io and resume-io of a snapshot's volumes) and wait for all, at
+ * most @timeout_ms in all.  @failed[i] tells which failed; the return is
+ * the first failure (-errno, *errmsg set) or 0.
+ */
+int ts_drbd_run_each(const char *drbdsetup, const char *verb, const int *minors, size_t n,
+		     int timeout_ms, bool *failed, char **errmsg);
+
 /** What the drain of a snapshot needs to know of one resource. */
 struct ts_drbd_drain {
 	/* writes not yet acknowledged by the peer: the connections' ap-in-flight
@@ -60,10 +69,13 @@ struct ts_drbd_drain {
 };
 
 /**
- * Read @resource's drain state fresh from `drbdsetup events2 --now
- * --statistics RES`.  Drained means in_flight == 0 while replicating.
+ * Read the drain state of @resources (@n of them) fresh, with one
+ * `drbdsetup events2 --now --statistics [RES]` (RES when @n is 1): the
+ * sum of their writes in flight, and whether all of them replicate (@out->why
+ * names the first that does not).  Drained means in_flight == 0 while
+ * replicating.  -ENOENT when drbdsetup does not know one of them.
  */
-int ts_drbd_drain_state(const char *drbdsetup, const char *resource, int timeout_ms,
-			struct ts_drbd_drain *out, char **errmsg);
+int ts_drbd_drain_state(const char *drbdsetup, const char *const *resources, size_t n,
+			int timeout_ms, struct ts_drbd_drain *out, char **errmsg);
 
 #endif
