@@ -77,6 +77,10 @@ struct ts_agent {
 	struct ts_inflight inflight[TS_MAX_INFLIGHT];
 	bool digest_from[TS_CLUSTER_MAX_NODES]; /* per peer index: its DIGEST delivered
 						 * since the last membership change */
+	struct ts_digest_acc {                  /* per peer index: the parts so far */
+		struct ts_digest_entry *e;
+		size_t n, cap;
+	} digest_acc[TS_CLUSTER_MAX_NODES];
 	qb_loop_timer_handle store_timer;
 	pid_t reap[TS_MAX_INFLIGHT];            /* released freeze guards not yet reaped */
 	/* Resources this agent resumed whose resume events2 has not shown yet. */

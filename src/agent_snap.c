@@ -763,61 +763,141 @@ static enum ts_peer_view view_of_row(const struct ts_snapshot *s)
 	return s->phase == TS_PH_PENDING ? TS_VIEW_PENDING : TS_VIEW_BROKEN;
 }
 
-static void send_digest(struct ts_agent *a)
+#define DIGEST_PART 2048         /* entries per DIGEST part: ~100 KB on the wire */
+
+static void send_digest_part(struct ts_agent *a, struct ts_digest_entry *e, size_t n, bool more)
 {
 	struct ts_cluster_msg *m = ts_agent_msg_new(a, TS_CMSG_DIGEST);
-	struct ts_snapshot *rows = NULL;
-	char (*tombs)[TS_SNAP_ID_LEN + 1] = NULL;
-	size_t n = 0, nt = 0;
 
-	ts_catalog_list(a->catalog, NULL, -1, &rows, &n);
-	ts_catalog_tombstones(a->catalog, &tombs, &nt);
-	m->digest = ts_xcalloc(n + nt + 1, sizeof(*m->digest));
-	for (size_t i = 0; i < n; i++) {
-		memcpy(m->digest[m->n_digest].id, rows[i].id, sizeof(rows[i].id));
-		m->digest[m->n_digest++].view = view_of_row(&rows[i]);
-	}
-	for (size_t i = 0; i < nt; i++) {
-		memcpy(m->digest[m->n_digest].id, tombs[i], sizeof(tombs[i]));
-		m->digest[m->n_digest++].view = TS_VIEW_TOMBSTONE;
-	}
-	ts_catalog_rows_free(rows, n);
-	free(tombs);
+	m->digest = ts_xcalloc(n + 1, sizeof(*m->digest));
+	memcpy(m->digest, e, n * sizeof(*e));
+	m->n_digest = (uint32_t)n;
+	m->digest_more = more;
 	ts_agent_send(a, m);
 }
 
-static enum ts_peer_view peer_view(const struct ts_cluster_msg *m, const char *id)
+/*
+ * Our catalog, every row's view and every tombstone, in parts of at most
+ * DIGEST_PART entries, read a page at a time: bounded memory and message
+ * size whatever the catalog holds.  The last part has more = false.
+ */
+static void send_digest(struct ts_agent *a)
 {
-	for (uint32_t i = 0; i < m->n_digest; i++)
-		if (strcmp(m->digest[i].id, id) == 0)
-			return m->digest[i].view;
-	return TS_VIEW_ABSENT;
+	struct ts_catalog_cursor cur = TS_CATALOG_CURSOR_START;
+	struct ts_digest_entry *part = ts_xcalloc(DIGEST_PART, sizeof(*part));
+	char (*tombs)[TS_SNAP_ID_LEN + 1] = NULL;
+	size_t used = 0, nt = 0;
+	bool more = true;
+
+	while (more) {
+		struct ts_snapshot *rows = NULL;
+		size_t n = 0;
+
+		if (ts_catalog_list_page(a->catalog, NULL, -1, &cur, DIGEST_PART, &rows, &n,
+					 &more) < 0)
+			break;
+		for (size_t i = 0; i < n; i++) {
+			memcpy(part[used].id, rows[i].id, sizeof(rows[i].id));
+			part[used++].view = view_of_row(&rows[i]);
+			if (used == DIGEST_PART) {
+				send_digest_part(a, part, used, true);
+				used = 0;
+			}
+		}
+		ts_catalog_rows_free(rows, n);
+	}
+	ts_catalog_tombstones(a->catalog, &tombs, &nt);
+	for (size_t i = 0; i < nt; i++) {
+		memcpy(part[used].id, tombs[i], sizeof(tombs[i]));
+		part[used++].view = TS_VIEW_TOMBSTONE;
+		if (used == DIGEST_PART) {
+			send_digest_part(a, part, used, true);
+			used = 0;
+		}
+	}
+	send_digest_part(a, part, used, false);
+	free(tombs);
+	free(part);
 }
 
-static void reconcile_with(struct ts_agent *a, const struct ts_cluster_msg *m)
+static int entry_cmp(const void *x, const void *y)
 {
-	struct ts_snapshot *rows = NULL;
-	size_t n = 0;
+	return strcmp(((const struct ts_digest_entry *)x)->id,
+		      ((const struct ts_digest_entry *)y)->id);
+}
 
-	if (ts_catalog_list(a->catalog, NULL, -1, &rows, &n) < 0)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		struct ts_snap_event ev = { .kind = TS_EV_RECONCILE };
-		struct ts_snapshot row;
+/* @d sorted by id */
+static enum ts_peer_view peer_view(const struct ts_digest_acc *d, const char *id)
+{
+	struct ts_digest_entry key, *hit;
 
-		if (inflight_find(a, rows[i].id))
-			continue;       /* created in this configuration: not ours to judge */
-		ev.view = peer_view(m, rows[i].id);
-		if (rows[i].phase == TS_PH_NORMAL && ev.view == TS_VIEW_NORMAL)
-			continue;
-		if (ts_catalog_get(a->catalog, rows[i].id, &row) < 0)
-			continue;
-		qb_log(LOG_INFO, "reconcile: %s is %s here, %s on the peer", row.id,
-		       ts_snap_phase_str(row.phase), ts_peer_view_str(ev.view));
-		step(a, NULL, &row, &ev);
-		ts_snapshot_release(&row);
+	snprintf(key.id, sizeof(key.id), "%s", id);
+	hit = d->n ? bsearch(&key, d->e, d->n, sizeof(*d->e), entry_cmp) : NULL;
+	return hit ? hit->view : TS_VIEW_ABSENT;
+}
+
+static void digest_acc_reset(struct ts_digest_acc *d)
+{
+	free(d->e);
+	memset(d, 0, sizeof(*d));
+}
+
+/* The peer's whole digest has arrived (@d, sorted): settle our rows by it. */
+static void reconcile_with(struct ts_agent *a, const struct ts_digest_acc *d)
+{
+	struct ts_catalog_cursor cur = TS_CATALOG_CURSOR_START;
+	bool more = true;
+
+	while (more) {
+		struct ts_snapshot *rows = NULL;
+		size_t n = 0;
+
+		if (ts_catalog_list_page(a->catalog, NULL, -1, &cur, 1024, &rows, &n, &more) < 0)
+			return;
+		for (size_t i = 0; i < n; i++) {
+			struct ts_snap_event ev = { .kind = TS_EV_RECONCILE };
+			struct ts_snapshot row;
+
+			if (inflight_find(a, rows[i].id))
+				continue;       /* created in this configuration: not ours to judge */
+			ev.view = peer_view(d, rows[i].id);
+			if (rows[i].phase == TS_PH_NORMAL && ev.view == TS_VIEW_NORMAL)
+				continue;
+			if (ts_catalog_get(a->catalog, rows[i].id, &row) < 0)
+				continue;
+			qb_log(LOG_INFO, "reconcile: %s is %s here, %s on the peer", row.id,
+			       ts_snap_phase_str(row.phase), ts_peer_view_str(ev.view));
+			step(a, NULL, &row, &ev);
+			ts_snapshot_release(&row);
+		}
+		ts_catalog_rows_free(rows, n);
 	}
-	ts_catalog_rows_free(rows, n);
+}
+
+/* One part of a peer's digest: collect; reconcile once the last is here. */
+static void digest_part(struct ts_agent *a, size_t peer, uint32_t nodeid,
+			const struct ts_cluster_msg *m)
+{
+	struct ts_digest_acc *d = &a->digest_acc[peer];
+
+	if (nodeid != a->nodeid && !a->digest_from[peer]) {
+		if (d->n + m->n_digest > d->cap) {
+			d->cap = (d->n + m->n_digest) * 2;
+			d->e = realloc(d->e, d->cap * sizeof(*d->e));
+			if (!d->e)
+				abort();
+		}
+		memcpy(d->e + d->n, m->digest, m->n_digest * sizeof(*d->e));
+		d->n += m->n_digest;
+	}
+	if (m->digest_more)
+		return;
+	if (nodeid != a->nodeid && !a->digest_from[peer]) {
+		qsort(d->e, d->n, sizeof(*d->e), entry_cmp);
+		reconcile_with(a, d);
+	}
+	digest_acc_reset(d);
+	a->digest_from[peer] = true;
 }
 
 /* ---- entry points from agent.c ----------------------------------------------------------- */
@@ -832,13 +912,9 @@ void ts_snap_deliver(struct ts_agent *a, uint32_t nodeid, struct ts_cluster_msg 
 		handle_create(a, nodeid, m);
 		return;
 	case TS_CMSG_DIGEST:
-		for (size_t i = 0; i < a->n_peers; i++) {
-			if (a->peers[i].nodeid != nodeid)
-				continue;
-			if (nodeid != a->nodeid && !a->digest_from[i])
-				reconcile_with(a, m);
-			a->digest_from[i] = true;
-		}
+		for (size_t i = 0; i < a->n_peers; i++)
+			if (a->peers[i].nodeid == nodeid)
+				digest_part(a, i, nodeid, m);
 		return;
 	case TS_CMSG_DELETE: {
 		struct ts_snapshot row;
@@ -904,6 +980,10 @@ void ts_snap_peer_lost(struct ts_agent *a, uint32_t nodeid)
 void ts_snap_membership_changed(struct ts_agent *a, bool someone_joined)
 {
 	memset(a->digest_from, 0, sizeof(a->digest_from));
+	/* Parts of digests sent in the previous configuration are void: each
+	 * PM sends its whole digest again now. */
+	for (size_t i = 0; i < TS_CLUSTER_MAX_NODES; i++)
+		digest_acc_reset(&a->digest_acc[i]);
 	/* Every membership change starts a reconciliation round, so both PMs
 	 * agree on when creates are allowed again. */
 	(void)someone_joined;
@@ -995,34 +1075,38 @@ static void resume_intents(struct ts_agent *a)
 
 static void recover_rows(struct ts_agent *a)
 {
-	struct ts_snapshot *rows = NULL;
-	size_t n = 0;
+	struct ts_catalog_cursor cur = TS_CATALOG_CURSOR_START;
+	bool more = true;
 
-	if (ts_catalog_list(a->catalog, NULL, -1, &rows, &n) < 0)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		struct ts_snap_event ev = { .kind = TS_EV_RESTART };
-		struct ts_snapshot row;
+	/* Only broken rows can be in flight: a page at a time, bounded memory. */
+	while (more) {
+		struct ts_snapshot *rows = NULL;
+		size_t n = 0;
 
-		if (rows[i].phase == TS_PH_NORMAL || rows[i].phase == TS_PH_PENDING)
-			continue;
-		if (ts_catalog_get(a->catalog, rows[i].id, &row) < 0)
-			continue;
-		step(a, NULL, &row, &ev);
-		ts_snapshot_release(&row);
+		if (ts_catalog_list_page(a->catalog, NULL, TS_SNAP_BROKEN, &cur, 512, &rows, &n,
+					 &more) < 0)
+			return;
+		for (size_t i = 0; i < n; i++) {
+			struct ts_snap_event ev = { .kind = TS_EV_RESTART };
+			struct ts_snapshot row;
+
+			if (rows[i].phase == TS_PH_PENDING)
+				continue;
+			if (ts_catalog_get(a->catalog, rows[i].id, &row) < 0)
+				continue;
+			step(a, NULL, &row, &ev);
+			ts_snapshot_release(&row);
+		}
+		ts_catalog_rows_free(rows, n);
 	}
-	ts_catalog_rows_free(rows, n);
 }
 
 static int remove_orphan(void *ctx, const char *id, const char *volume, const char *path)
 {
 	struct ts_agent *a = ctx;
-	struct ts_snapshot row;
 
-	if (ts_catalog_get(a->catalog, id, &row) == 0) {
-		ts_snapshot_release(&row);
+	if (ts_catalog_has(a->catalog, id))
 		return 0;
-	}
 	qb_log(LOG_WARNING, "store: piece %s has no catalog row: removing it", path);
 	ts_store_remove(a->store, id, volume);
 	return 0;
@@ -1062,6 +1146,8 @@ void ts_snap_fini(struct ts_agent *a)
 			resume_io(a, f);
 		inflight_drop(f);
 	}
+	for (size_t i = 0; i < TS_CLUSTER_MAX_NODES; i++)
+		digest_acc_reset(&a->digest_acc[i]);
 	if (a->catalog)
 		qb_loop_timer_del(a->loop, a->store_timer);
 	ts_store_close(a->store);

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "adapters/hv.h"
+#include "adapters/ipc_server.h"
 #include "core/tserr.h"
 #include "proto/wire.h"
 #include "util.h"
@@ -195,18 +196,25 @@ void ts_snap_ipc_create(struct ts_agent *a, struct ts_ipc_req *req, const Twinsn
 
 /* ---- list / show ------------------------------------------------------------------ */
 
+/* A page of `snapshot list`: at most this many rows, and well inside one
+ * IPC message (TS_IPC_MAX_MSG) even with the longest names. */
+#define LIST_PAGE_ROWS 2000
+#define LIST_PAGE_BYTES (TS_IPC_MAX_MSG / 2)
+
 void ts_snap_ipc_list(struct ts_agent *a, struct ts_ipc_req *req, const Twinsnap__Request *rq)
 {
 	const Twinsnap__SnapshotListRequest *l = rq->snapshot_list;
 	Twinsnap__Reply r = TWINSNAP__REPLY__INIT;
 	Twinsnap__SnapshotListReply lr = TWINSNAP__SNAPSHOT_LIST_REPLY__INIT;
+	struct ts_catalog_cursor cur = TS_CATALOG_CURSOR_START;
 	struct ts_snapshot *rows = NULL;
 	struct ts_wire_snap_pb *pbs;
 	Twinsnap__Snapshot **ptrs;
 	const char *(*names)[TS_NODE_PAIR];
 	const char *vm = l->vm && l->vm[0] ? l->vm : NULL;
 	int state = -1;
-	size_t n = 0;
+	size_t n = 0, bytes = 0;
+	bool more = false;
 
 	if (l->state && l->state[0]) {
 		if (strcmp(l->state, "broken") == 0)
@@ -223,7 +231,16 @@ void ts_snap_ipc_list(struct ts_agent *a, struct ts_ipc_req *req, const Twinsnap
 		ts_agent_reply_error(req, EXIT_USAGE, "invalid_vm", "invalid VM name");
 		return;
 	}
-	if (ts_catalog_list(a->catalog, vm, state, &rows, &n) < 0) {
+	if (l->after_set) {
+		if (!l->after_id || !ts_snapshot_id_valid(l->after_id)) {
+			ts_agent_reply_error(req, EXIT_USAGE, "invalid_id", "invalid after_id");
+			return;
+		}
+		cur.created_at_ms = l->after_created_ms;
+		snprintf(cur.id, sizeof(cur.id), "%s", l->after_id);
+	}
+	if (ts_catalog_list_page(a->catalog, vm, state, &cur, LIST_PAGE_ROWS, &rows, &n,
+				 &more) < 0) {
 		ts_agent_reply_error(req, EXIT_FAILED, "catalog", "cannot read the catalog");
 		return;
 	}
@@ -234,10 +251,16 @@ void ts_snap_ipc_list(struct ts_agent *a, struct ts_ipc_req *req, const Twinsnap
 		size_t k = committed_on(a, &rows[i], names[i]);
 
 		ts_wire_snapshot_to_pb(&rows[i], names[i], k, &pbs[i]);
-		ptrs[i] = &pbs[i].pb;
+		/* the reply must fit one IPC message: stop early, the client asks on */
+		bytes += twinsnap__snapshot__get_packed_size(&pbs[i].pb) + 8;
+		if (bytes > LIST_PAGE_BYTES && i > 0) {
+			more = true;
+			break;
+		}
+		ptrs[lr.n_snapshots++] = &pbs[i].pb;
 	}
-	lr.n_snapshots = n;
 	lr.snapshots = ptrs;
+	lr.more = more;
 	r.body_case = TWINSNAP__REPLY__BODY_SNAPSHOT_LIST;
 	r.snapshot_list = &lr;
 	ts_agent_send_reply(req, &r);

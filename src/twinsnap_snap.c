@@ -378,12 +378,20 @@ static void list_print(const struct cli *cli, const Twinsnap__SnapshotListReply 
 	cli_print_json(cli, o);
 }
 
+/*
+ * The agent answers a page at a time (an IPC message is bounded); ask after
+ * the last row until it says there is no more, then print all of it.
+ */
 int snap_cmd_list(const struct cli *cli, int argc, char **argv)
 {
 	Twinsnap__Request rq = TWINSNAP__REQUEST__INIT;
 	Twinsnap__SnapshotListRequest lr = TWINSNAP__SNAPSHOT_LIST_REQUEST__INIT;
-	Twinsnap__Reply *r = NULL;
+	Twinsnap__SnapshotListReply all = TWINSNAP__SNAPSHOT_LIST_REPLY__INIT;
+	Twinsnap__Reply **pages = NULL;
+	size_t n_pages = 0, cap = 0;
+	struct ts_client *c = NULL;
 	struct cli_args a;
+	bool more = true;
 	int rc = cli_parse(cli, &list_spec, argc, argv, &a);
 
 	if (rc == EXIT_OK)
@@ -396,12 +404,49 @@ int snap_cmd_list(const struct cli *cli, int argc, char **argv)
 		lr.state = (char *)a.opt[LS_STATE].value;
 	rq.body_case = TWINSNAP__REQUEST__BODY_SNAPSHOT_LIST;
 	rq.snapshot_list = &lr;
-	rc = cli_call(cli, &rq, CLI_TIMEOUT_MS, NULL, &r);
-	if (rc != EXIT_OK ||
-	    (rc = cli_expect(cli, r, TWINSNAP__REPLY__BODY_SNAPSHOT_LIST)) != EXIT_OK)
+	if ((rc = cli_connect(cli, &c)) != EXIT_OK)
 		goto out_args;
-	list_print(cli, r->snapshot_list);
-	twinsnap__reply__free_unpacked(r, NULL);
+	while (more) {
+		Twinsnap__Reply *r = NULL;
+		const Twinsnap__SnapshotListReply *l;
+
+		rc = cli_request(cli, c, &rq, CLI_TIMEOUT_MS, NULL, &r);
+		if (rc != EXIT_OK ||
+		    (rc = cli_expect(cli, r, TWINSNAP__REPLY__BODY_SNAPSHOT_LIST)) != EXIT_OK)
+			goto out;
+		if (n_pages == cap) {
+			cap = cap ? cap * 2 : 16;
+			pages = realloc(pages, cap * sizeof(*pages));
+			if (!pages)
+				abort();
+		}
+		pages[n_pages++] = r;
+		l = r->snapshot_list;
+		all.n_snapshots += l->n_snapshots;
+		/* a page without rows cannot move the cursor: stop rather than loop */
+		more = l->more && l->n_snapshots > 0;
+		if (more) {
+			const Twinsnap__Snapshot *last = l->snapshots[l->n_snapshots - 1];
+
+			lr.after_set = true;
+			lr.after_created_ms = last->created_at_ms;
+			lr.after_id = last->id;
+		}
+	}
+	all.snapshots = calloc(all.n_snapshots + 1, sizeof(*all.snapshots));
+	if (!all.snapshots)
+		abort();
+	all.n_snapshots = 0;
+	for (size_t p = 0; p < n_pages; p++)
+		for (size_t i = 0; i < pages[p]->snapshot_list->n_snapshots; i++)
+			all.snapshots[all.n_snapshots++] = pages[p]->snapshot_list->snapshots[i];
+	list_print(cli, &all);
+	free(all.snapshots);
+out:
+	for (size_t p = 0; p < n_pages; p++)
+		twinsnap__reply__free_unpacked(pages[p], NULL);
+	free(pages);
+	ts_client_close(c);
 out_args:
 	cli_args_free(&a);
 	return rc;

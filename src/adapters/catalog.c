@@ -136,12 +136,15 @@ static const char *const stmt_sql[ST__COUNT] = {
 		"INSERT INTO snapshot_xml (snapshot, xml) VALUES (?1, ?2)"
 		" ON CONFLICT (snapshot) DO UPDATE SET xml = excluded.xml",
 	[ST_XML_DELETE] = "DELETE FROM snapshot_xml WHERE snapshot = ?1",
+	/* pages: after the cursor (?4 created_at_ms, ?5 id), at most ?6 rows */
 	[ST_LIST_ALL] =
 		"SELECT " SNAP_COLS " FROM snapshots s"
-		" WHERE " STATE_FILTER " ORDER BY s.created_at_ms, s.id",
+		" WHERE " STATE_FILTER " AND (s.created_at_ms, s.id) > (?4, ?5)"
+		" ORDER BY s.created_at_ms, s.id LIMIT ?6",
 	[ST_LIST_VM] =
 		"SELECT " SNAP_COLS " FROM snapshots s"
-		" WHERE s.vm = ?3 AND " STATE_FILTER " ORDER BY s.created_at_ms, s.id",
+		" WHERE s.vm = ?3 AND " STATE_FILTER " AND (s.created_at_ms, s.id) > (?4, ?5)"
+		" ORDER BY s.created_at_ms, s.id LIMIT ?6",
 	[ST_COUNT_ALL] = "SELECT count(*) FROM snapshots s WHERE " STATE_FILTER,
 	[ST_COUNT_VM] = "SELECT count(*) FROM snapshots s WHERE s.vm = ?3 AND " STATE_FILTER,
 	[ST_IN_FLIGHT] =
@@ -788,6 +791,13 @@ static void bind_filter(sqlite3_stmt *st, const char *vm, int state)
 		bind_text(st, 3, vm);
 }
 
+static void bind_page(sqlite3_stmt *st, const struct ts_catalog_cursor *cur, int64_t limit)
+{
+	sqlite3_bind_int64(st, 4, cur ? cur->created_at_ms : INT64_MIN);
+	bind_text(st, 5, cur ? cur->id : "");
+	sqlite3_bind_int64(st, 6, limit);
+}
+
 int ts_catalog_list(struct ts_catalog *c, const char *vm, int state,
 		    struct ts_snapshot **rows, size_t *n)
 {
@@ -804,9 +814,58 @@ int ts_catalog_list(struct ts_catalog *c, const char *vm, int state,
 	list_st = stmt(c, vm ? ST_LIST_VM : ST_LIST_ALL);
 	bind_filter(count_st, vm, state);
 	bind_filter(list_st, vm, state);
+	bind_page(list_st, NULL, -1);
 	rc = fetch_all(c, count_st, list_st, sizeof(**rows), read_row, &r, n);
 	*rows = r;
 	return rc;
+}
+
+int ts_catalog_list_page(struct ts_catalog *c, const char *vm, int state,
+			 struct ts_catalog_cursor *cur, size_t limit, struct ts_snapshot **rows,
+			 size_t *n, bool *more)
+{
+	struct ts_snapshot *r = NULL;
+	sqlite3_stmt *st;
+	size_t used = 0;
+	int rc;
+
+	*rows = NULL;
+	*n = 0;
+	*more = false;
+	if ((vm && !ts_vm_name_valid(vm)) || limit == 0 || limit > TS_CATALOG_PAGE_MAX ||
+	    (state != -1 && state != TS_SNAP_BROKEN && state != TS_SNAP_NORMAL))
+		return -EINVAL;
+	st = stmt(c, vm ? ST_LIST_VM : ST_LIST_ALL);
+	bind_filter(st, vm, state);
+	bind_page(st, cur, (int64_t)limit + 1);     /* one more: is there a next page? */
+	r = ts_xcalloc(limit, sizeof(*r));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (used == limit) {
+			*more = true;
+			break;
+		}
+		if (read_row(st, &r[used]) < 0) {
+			qb_log(LOG_ERR, "catalog: %s: a stored row does not fit", c->path);
+			sqlite3_reset(st);
+			free(r);
+			return -EIO;
+		}
+		used++;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		free(r);
+		return db_error(c, st);
+	}
+	sqlite3_reset(st);
+	if (used) {
+		cur->created_at_ms = r[used - 1].created_at_ms;
+		memcpy(cur->id, r[used - 1].id, sizeof(cur->id));
+		*rows = r;
+	} else {
+		free(r);
+	}
+	*n = used;
+	return 0;
 }
 
 void ts_catalog_rows_free(struct ts_snapshot *rows, size_t n)
@@ -869,6 +928,18 @@ int ts_catalog_remove(struct ts_catalog *c, const char *id, int64_t now_ms)
 	if ((rc = op_begin(c)) < 0)
 		return rc;
 	return op_end(c, remove_locked(c, id, now_ms));
+}
+
+bool ts_catalog_has(struct ts_catalog *c, const char *id)
+{
+	sqlite3_stmt *st;
+	int64_t found;
+
+	if (!ts_snapshot_id_valid(id))
+		return false;
+	st = stmt(c, ST_SNAP_EXISTS);
+	bind_text(st, 1, id);
+	return step_int(c, st, &found) == 0 && found;
 }
 
 bool ts_catalog_tombstoned(struct ts_catalog *c, const char *id)

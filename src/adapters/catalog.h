@@ -115,6 +115,24 @@ int ts_catalog_get(struct ts_catalog *c, const char *id, struct ts_snapshot *out
 int ts_catalog_list(struct ts_catalog *c, const char *vm, int state,
 		    struct ts_snapshot **rows, size_t *n);
 
+/** Where a paged listing goes on: after this row (in list order). */
+struct ts_catalog_cursor {
+	int64_t created_at_ms;
+	char id[TS_SNAP_ID_LEN + 1];
+};
+#define TS_CATALOG_CURSOR_START { INT64_MIN, "" }
+#define TS_CATALOG_PAGE_MAX 10000
+
+/**
+ * At most @limit (1..TS_CATALOG_PAGE_MAX) rows after @cur, in the order of
+ * ts_catalog_list(), so a catalog of any size is walked in bounded memory.
+ * @cur moves to the last row returned; *more tells whether rows follow.
+ * Free @rows with ts_catalog_rows_free().  @return 0; -EINVAL; -EIO
+ */
+int ts_catalog_list_page(struct ts_catalog *c, const char *vm, int state,
+			 struct ts_catalog_cursor *cur, size_t limit, struct ts_snapshot **rows,
+			 size_t *n, bool *more);
+
 /** Free an array from ts_catalog_list() (NULL is fine). */
 void ts_catalog_rows_free(struct ts_snapshot *rows, size_t n);
 
@@ -134,6 +152,10 @@ int ts_catalog_count_in_flight(struct ts_catalog *c, const char *vm, size_t *n);
  * @return 0; -EINVAL (invalid id); -EIO
  */
 int ts_catalog_remove(struct ts_catalog *c, const char *id, int64_t now_ms);
+
+/** Whether @id has a row (false also for an invalid id or an error): no
+ * row is read, so start-up can check every piece of a large store. */
+bool ts_catalog_has(struct ts_catalog *c, const char *id);
 
 /** Whether @id has a tombstone (false also for an invalid id or an error). */
 bool ts_catalog_tombstoned(struct ts_catalog *c, const char *id);

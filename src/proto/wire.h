@@ -53,6 +53,7 @@ struct ts_cluster_msg {
 	char message[256];                      /* ABORT */
 	uint32_t n_digest;                      /* DIGEST */
 	struct ts_digest_entry *digest;         /* DIGEST; owned */
+	bool digest_more;                       /* DIGEST: not the last part */
 };
 
 /** Free what a message owns (snap.domain_xml, digest); the struct stays. */
