@@ -749,9 +749,15 @@ static void handle_create(struct ts_agent *a, uint32_t origin, struct ts_cluster
 	f->t_delivered = t_delivered;
 	f->t_admitted = ts_now_us();
 	ts_snapfsm_start(a->nodeid, &f->row, &fx);
-	run_fx(a, f, &f->row, &fx);
-	if (m->no_wait && origin == a->nodeid && f->used)
+	/*
+	 * --no-wait is answered before the effects run: on the primary they
+	 * include the quiesce, and the requester (a schedule firing for many
+	 * VMs) should not wait for that.  Its next request is read only after
+	 * this dispatch, when the row is in the catalog.
+	 */
+	if (m->no_wait && origin == a->nodeid)
 		ts_agent_answer_pending(a, row->request, 0, "", "created", &f->row);
+	run_fx(a, f, &f->row, &fx);
 }
 
 /* ---- reconciliation --------------------------------------------------------------------- */
