@@ -135,38 +135,69 @@ static void queue_publish(struct ts_agent *a)
 }
 
 /* Our own resumes, ahead of what drbdsetup has shown so far. */
+/*
+ * events2 follows DRBD with a lag: the suspension of a snapshot may show up
+ * only after this agent has resumed I/O.  So a resumed resource is reported
+ * unsuspended until events2 has shown it suspended and then not, or for
+ * RESUMED_OVERRIDE_MS at most; otherwise a late "suspended:user" line would
+ * be published and the next snapshot refused as drbd_suspended.
+ */
+#define RESUMED_OVERRIDE_MS 10000
+
+static void forget_resumed(struct ts_agent *a, size_t i)
+{
+	memmove(&a->resumed[i], &a->resumed[i + 1], (a->n_resumed - i - 1) * sizeof(a->resumed[0]));
+	a->n_resumed--;
+}
+
 static void apply_resumed(struct ts_agent *a)
 {
+	uint64_t now = ts_now_ms();
+
 	for (size_t i = 0; i < a->n_resumed;) {
-		bool still_suspended = false;
+		struct ts_resumed *r = &a->resumed[i];
+		bool found = false, suspended = false;
 
 		for (uint32_t j = 0; j < a->report->n_drbd; j++) {
 			struct ts_drbd_summary *d = &a->report->drbd[j];
 
-			if (strcmp(d->resource, a->resumed[i]) != 0)
+			if (strcmp(d->resource, r->resource) != 0)
 				continue;
-			still_suspended = d->suspended;
+			found = true;
+			suspended = d->suspended;
 			d->suspended = false;
 		}
-		if (still_suspended) {
-			i++;
+		r->seen_suspended |= suspended;
+		if (!found || now >= r->until_ms || (r->seen_suspended && !suspended)) {
+			forget_resumed(a, i);   /* gone, caught up, or too long */
 			continue;
 		}
-		/* drbdsetup caught up (or the resource is gone): forget it. */
-		memmove(a->resumed[i], a->resumed[i + 1],
-			(a->n_resumed - i - 1) * sizeof(a->resumed[0]));
-		a->n_resumed--;
+		i++;
 	}
+}
+
+void ts_agent_note_suspending(struct ts_agent *a, const char *resource)
+{
+	for (size_t i = 0; i < a->n_resumed; i++)
+		if (strcmp(a->resumed[i].resource, resource) == 0)
+			forget_resumed(a, i--);
 }
 
 void ts_agent_note_resumed(struct ts_agent *a, const char *resource)
 {
-	bool known = false;
+	struct ts_resumed *r = NULL;
 
 	for (size_t i = 0; i < a->n_resumed; i++)
-		known |= strcmp(a->resumed[i], resource) == 0;
-	if (!known && a->n_resumed < TS_MAX_INFLIGHT)
-		snprintf(a->resumed[a->n_resumed++], sizeof(a->resumed[0]), "%s", resource);
+		if (strcmp(a->resumed[i].resource, resource) == 0)
+			r = &a->resumed[i];
+	if (!r && a->n_resumed < TS_MAX_INFLIGHT) {
+		r = &a->resumed[a->n_resumed++];
+		snprintf(r->resource, sizeof(r->resource), "%s", resource);
+	}
+	if (r) {
+		r->seen_suspended = false;
+		r->until_ms = ts_now_ms() + RESUMED_OVERRIDE_MS;
+	}
 	apply_resumed(a);
 	if (!ts_node_report_equal(a->report, a->published))
 		publish_report(a);

@@ -85,7 +85,11 @@ struct ts_agent {
 	pid_t reap[TS_MAX_INFLIGHT];            /* released freeze guards not yet reaped */
 	/* Resources this agent resumed whose resume events2 has not shown yet. */
 	size_t n_resumed;
-	char resumed[TS_MAX_INFLIGHT][TS_DRBD_NAME_MAX];
+	struct ts_resumed {
+		char resource[TS_DRBD_NAME_MAX];
+		bool seen_suspended;    /* events2 has shown the suspension */
+		uint64_t until_ms;      /* forget it then, whatever events2 shows */
+	} resumed[TS_MAX_INFLIGHT];
 
 	char node_name[TS_NODE_NAME_MAX];
 	uint32_t nodeid;
@@ -135,6 +139,8 @@ void ts_agent_publish_soon(struct ts_agent *a);
  * multicast the report now), without waiting for drbdsetup to show it.
  */
 void ts_agent_note_resumed(struct ts_agent *a, const char *resource);
+/** This agent is about to suspend I/O of @resource: drop its resumed override. */
+void ts_agent_note_suspending(struct ts_agent *a, const char *resource);
 
 /* IPC handlers of the snapshot commands (agent_snap_ipc.c). */
 

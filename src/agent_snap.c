@@ -391,6 +391,12 @@ static void start_quiesce(struct ts_agent *a, struct ts_inflight *f)
 		quiesced(f, -EIO, "quiesce_failed", "cannot start the freeze guard");
 		return;
 	}
+	for (uint32_t v = 0; v < f->row.n_volumes; v++) {
+		char res[TS_DRBD_NAME_MAX];
+
+		ts_drbd_resource_name(f->row.vm, f->row.volumes[v], res, sizeof(res));
+		ts_agent_note_suspending(a, res);
+	}
 	f->held_since_ms = ts_now_ms();
 	f->held = true;
 	if (ts_drbd_run_each(a->cfg->drbdsetup, "suspend-io", f->minors, f->n_minors,
