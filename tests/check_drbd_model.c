@@ -895,6 +895,227 @@ START_TEST(v84_progress_unknown_without_total)
 }
 END_TEST
 
+/* ---- real DRBD 8.4.11 (tests/data/drbd/84-real, captured in the realdrbd guests) --- */
+
+#define REAL84 "84-real/"
+
+/* Feed up to and including the next line that contains @needle. */
+static void fx_feed_past(struct fixture *fx, const char *needle)
+{
+	for (size_t n = fx->fed; n < fx->n_lines; n++) {
+		if (strstr(fx->lines[n], needle)) {
+			fx_feed_to(fx, n + 1);
+			return;
+		}
+	}
+	ck_abort_msg("%s: no line after %zu contains '%s'", fx->name, fx->fed, needle);
+}
+
+static const char *const real84_fixtures[] = {
+	"events2-now-pm1.txt", "events2-now-pm2.txt", "events2-now-suspended-pm1.txt",
+	"events2-now-failover-pm2.txt", "events2-now-resync-pm1.txt",
+	"events2-now-resync-pm2.txt", "events2-stream-pm1.txt", "events2-stream-pm2.txt",
+	"events2-stream-helper-fail-pm1.txt", "events2-stream-helper-fail-pm2.txt",
+	"events2-now-standalone-pm1.txt", "events2-stream-standalone-pm1.txt",
+};
+
+START_TEST(v84_real_every_capture_replays)
+{
+	char name[128];
+
+	for (size_t i = 0; i < ARRAY_SIZE(real84_fixtures); i++) {
+		snprintf(name, sizeof(name), REAL84 "%s", real84_fixtures[i]);
+		replay_whole_fixture(name);
+	}
+}
+END_TEST
+
+/* The three lab resources, Connected, pm1 Primary: 8.4's fixed peer identity. */
+START_TEST(v84_real_steady)
+{
+	static const char *const names[] = { "vm1-boot", "vm1-data", "vm2-boot" };
+	struct fixture *fx = fx_open(REAL84 "events2-now-pm1.txt");
+
+	ck_assert_int_eq(fx_feed_to(fx, fx->n_lines), TS_E2_DUMP_DONE);
+	ck_assert_uint_eq(ts_drbd_model_count(fx->m), 3);
+	for (int i = 0; i < 3; i++) {
+		const struct ts_drbd_resource *r = res_of(fx->m, names[i]);
+
+		ck_assert_int_eq(r->role, TS_ROLE_PRIMARY);
+		ck_assert(!r->suspended);
+		ck_assert_uint_eq(r->n_connections, 1);
+		ck_assert_str_eq(conn_of(r, 0)->conn_name, "peer");
+		ck_assert_int_eq(conn_of(r, 0)->state, TS_CONN_CONNECTED);
+		ck_assert_int_eq(conn_of(r, 0)->peer_role, TS_ROLE_SECONDARY);
+		ck_assert_int_eq(dev_of(r, 0)->minor, i);
+		ck_assert_int_eq(dev_of(r, 0)->disk, TS_DISK_UPTODATE);
+		ck_assert_int_eq(pd_of(r, 0, 0)->replication, TS_REPL_ESTABLISHED);
+		ck_assert_int_eq(pd_of(r, 0, 0)->peer_disk, TS_DISK_UPTODATE);
+		assert_resyncing(r, false, 0);
+	}
+	fx_close(fx);
+}
+END_TEST
+
+/* suspend-io with a write held: suspended:user; the held write is in no counter. */
+START_TEST(v84_real_suspended)
+{
+	struct fixture *fx = fx_open(REAL84 "events2-now-suspended-pm1.txt");
+	const struct ts_drbd_resource *r;
+
+	fx_feed_to(fx, fx->n_lines);
+	r = res_of(fx->m, "vm1-boot");
+	ck_assert(r->suspended);
+	ck_assert_str_eq(r->suspended_reason, "user");
+	ck_assert_uint_eq(dev_of(r, 0)->upper_pending, 0);
+	ck_assert_uint_eq(pd_of(r, 0, 0)->pending, 0);
+	ck_assert(!res_of(fx->m, "vm1-data")->suspended);
+	fx_close(fx);
+}
+END_TEST
+
+START_TEST(v84_real_failover)
+{
+	struct fixture *fx = fx_open(REAL84 "events2-now-failover-pm2.txt");
+	const struct ts_drbd_resource *r;
+
+	fx_feed_to(fx, fx->n_lines);
+	r = res_of(fx->m, "vm2-boot");
+	ck_assert_int_eq(r->role, TS_ROLE_PRIMARY);
+	ck_assert_int_eq(conn_of(r, 0)->peer_role, TS_ROLE_SECONDARY);
+	r = res_of(fx->m, "vm1-boot");
+	ck_assert_int_eq(r->role, TS_ROLE_SECONDARY);
+	ck_assert_int_eq(conn_of(r, 0)->peer_role, TS_ROLE_PRIMARY);
+	fx_close(fx);
+}
+END_TEST
+
+/* invalidate-remote at 2 MiB/s: no done:, progress estimated from out-of-sync. */
+START_TEST(v84_real_resync)
+{
+	static const char *const files[] = { REAL84 "events2-now-resync-pm1.txt",
+					     REAL84 "events2-now-resync-pm2.txt" };
+	static const enum ts_drbd_repl want[] = { TS_REPL_SYNCSOURCE, TS_REPL_SYNCTARGET };
+
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		struct fixture *fx = fx_open(files[i]);
+		const struct ts_drbd_resource *r;
+		double pct = 0;
+
+		fx_feed_to(fx, fx->n_lines);
+		r = res_of(fx->m, "vm1-data");
+		ck_assert_int_eq(pd_of(r, 0, 0)->replication, want[i]);
+		ck_assert(!pd_of(r, 0, 0)->has_done);
+		ck_assert_uint_gt(pd_of(r, 0, 0)->out_of_sync, 0);
+		ck_assert(ts_drbd_resource_resyncing(r, &pct));
+		ck_assert(!ts_drbd_resource_resyncing(res_of(fx->m, "vm1-boot"), NULL));
+		fx_close(fx);
+	}
+}
+END_TEST
+
+/*
+ * A resync the before-resync-source helper refused: the connection goes
+ * StandAlone and is destroyed, then `connect` creates it again and the resync
+ * runs to the end.  One connection throughout.
+ */
+START_TEST(v84_real_helper_refused_resync)
+{
+	struct fixture *fx = fx_open(REAL84 "events2-stream-helper-fail-pm1.txt");
+	const struct ts_drbd_resource *r;
+
+	fx_feed_past(fx, "exists -");
+	r = res_of(fx->m, "vm1-data");
+	fx_feed_past(fx, "connection:StandAlone");
+	ck_assert_int_eq(conn_of(r, 0)->state, TS_CONN_STANDALONE);
+	fx_feed_past(fx, "destroy connection name:vm1-data");
+	ck_assert_uint_eq(r->n_connections, 0);
+	ck_assert_uint_eq(r->n_peer_devices, 0);
+	fx_feed_past(fx, "replication:SyncSource");
+	ck_assert_uint_eq(r->n_connections, 1);
+	ck_assert_int_eq(conn_of(r, 0)->state, TS_CONN_CONNECTED);
+	assert_resyncing(r, true, 0);
+	fx_feed_to(fx, fx->n_lines);
+	ck_assert_int_eq(pd_of(r, 0, 0)->replication, TS_REPL_ESTABLISHED);
+	ck_assert_uint_eq(pd_of(r, 0, 0)->out_of_sync, 0);
+	assert_resyncing(r, false, 0);
+	fx_close(fx);
+}
+END_TEST
+
+/*
+ * An agent that starts while vm2-boot is StandAlone (dump without conn-name),
+ * then sees the real `connect` that followed (from the stream of the same
+ * moment): one connection, named, Connected, the empty resync over.
+ */
+START_TEST(v84_real_standalone_then_connect)
+{
+	struct fixture *fx = fx_open(REAL84 "events2-now-standalone-pm1.txt");
+	struct fixture *st = fx_open(REAL84 "events2-stream-standalone-pm1.txt");
+	const struct ts_drbd_resource *r;
+
+	ck_assert_int_eq(fx_feed_to(fx, fx->n_lines), TS_E2_DUMP_DONE);
+	r = res_of(fx->m, "vm2-boot");
+	ck_assert_int_eq(conn_of(r, 0)->state, TS_CONN_STANDALONE);
+	ck_assert_str_eq(conn_of(r, 0)->conn_name, "");
+	ck_assert_int_eq(pd_of(r, 0, 0)->replication, TS_REPL_OFF);
+	ck_assert_str_eq(conn_of(res_of(fx->m, "vm1-boot"), 0)->conn_name, "peer");
+	fx_feed_past(st, "destroy connection name:vm2-boot");
+	for (size_t n = st->fed; n < st->n_lines; n++)
+		ck_assert_int_ge(ts_drbd_model_apply_line(fx->m, st->lines[n]), 0);
+	ck_assert_uint_eq(r->n_connections, 1);
+	ck_assert_uint_eq(r->n_peer_devices, 1);
+	ck_assert_str_eq(conn_of(r, 0)->conn_name, "peer");
+	ck_assert_int_eq(conn_of(r, 0)->state, TS_CONN_CONNECTED);
+	ck_assert_int_eq(pd_of(r, 0, 0)->replication, TS_REPL_ESTABLISHED);
+	assert_resyncing(r, false, 0);
+	fx_close(st);
+	fx_close(fx);
+}
+END_TEST
+
+/*
+ * 8.4 leaves conn-name out while it knows no peer address: `events2 --now` of
+ * a StandAlone resource (real line).  A later connect names the connection;
+ * it must stay the same one.  DRBD 9 (a real node id) still needs conn-name.
+ */
+START_TEST(v84_standalone_without_conn_name)
+{
+	struct ts_drbd_model *m = ts_drbd_model_create();
+	const struct ts_drbd_resource *r;
+
+	apply_ok(m, "exists connection name:vm1-data peer-node-id:0 connection:StandAlone "
+		    "role:Unknown congested:no");
+	apply_ok(m, "exists peer-device name:vm1-data peer-node-id:0 volume:0 replication:Off "
+		    "peer-disk:DUnknown resync-suspended:no received:0 sent:0 out-of-sync:65496 "
+		    "pending:0 unacked:0");
+	r = res_of(m, "vm1-data");
+	ck_assert_str_eq(conn_of(r, 0)->conn_name, "");
+	ck_assert_int_eq(conn_of(r, 0)->state, TS_CONN_STANDALONE);
+	ck_assert_uint_eq(pd_of(r, 0, 0)->out_of_sync, 65496);
+	apply_ok(m, "change connection name:vm1-data peer-node-id:0 conn-name:peer "
+		    "connection:Connecting");
+	ck_assert_uint_eq(r->n_connections, 1);
+	ck_assert_str_eq(conn_of(r, 0)->conn_name, "peer");
+	ck_assert_int_eq(conn_of(r, 0)->state, TS_CONN_CONNECTING);
+	/* named now: a line without the name still finds it by node id */
+	apply_ok(m, "change connection name:vm1-data peer-node-id:0 connection:StandAlone");
+	ck_assert_uint_eq(r->n_connections, 1);
+	ck_assert_int_eq(conn_of(r, 0)->state, TS_CONN_STANDALONE);
+	/* but another name on a named connection is another connection */
+	expect_rc(m, "change connection name:vm1-data peer-node-id:0 conn-name:other "
+		     "connection:Connected", -EINVAL);
+	apply_ok(m, "destroy connection name:vm1-data peer-node-id:0");
+	ck_assert_uint_eq(r->n_connections, 0);
+	ck_assert_uint_eq(r->n_peer_devices, 0);
+	expect_rc(m, "exists connection name:r9 peer-node-id:1 connection:StandAlone", -EINVAL);
+	expect_rc(m, "exists peer-device name:r9 peer-node-id:2 volume:0 replication:Off",
+		  -EINVAL);
+	ck_assert_ptr_null(ts_drbd_model_find(m, "r9"));
+	ts_drbd_model_destroy(m);
+}
+END_TEST
+
 START_TEST(done_lowest_and_not_stale)
 {
 	struct ts_drbd_model *m = ts_drbd_model_create();
@@ -1509,6 +1730,14 @@ static Suite *drbd_model_suite(void)
 	TS_ADD_TEST(s, fixture_suspended_io);
 	TS_ADD_TEST(s, fixture_helper_call);
 	TS_ADD_TEST(s, fixture_v84);
+	TS_ADD_TEST(s, v84_real_every_capture_replays);
+	TS_ADD_TEST(s, v84_real_steady);
+	TS_ADD_TEST(s, v84_real_suspended);
+	TS_ADD_TEST(s, v84_real_failover);
+	TS_ADD_TEST(s, v84_real_resync);
+	TS_ADD_TEST(s, v84_real_helper_refused_resync);
+	TS_ADD_TEST(s, v84_real_standalone_then_connect);
+	TS_ADD_TEST(s, v84_standalone_without_conn_name);
 	TS_ADD_TEST(s, every_fixture_replays_and_is_covered);
 	TS_ADD_TEST(s, change_merges_only_given_keys);
 	TS_ADD_TEST(s, sub_object_creates_resource);

@@ -407,11 +407,26 @@ static bool verb_carries_state(enum e2_verb verb)
 	       verb == VERB_DESTROY;
 }
 
+/*
+ * DRBD 8.4 has no node ids (it prints peer-node-id:0 always) and prints
+ * conn-name only while the kernel knows a peer address: a StandAlone
+ * connection and its peer-devices come without it (real 8.4.11 capture,
+ * tests/data/drbd/84-real).  DRBD 9 always prints it.
+ */
+static bool may_lack_conn_name(const struct e2_line *pl)
+{
+	return (pl->object == OBJ_CONNECTION || pl->object == OBJ_PEER_DEVICE) &&
+	       pl->v[F_PEER_NODE_ID].set && pl->v[F_PEER_NODE_ID].id == 0;
+}
+
 static bool has_identity(const struct e2_line *pl)
 {
 	for (int f = 0; f < F_COUNT; f++) {
-		if ((required_fields[pl->object] & (1ul << f)) && !pl->v[f].set)
-			return false;
+		if (!(required_fields[pl->object] & (1ul << f)) || pl->v[f].set)
+			continue;
+		if (f == F_CONN_NAME && may_lack_conn_name(pl))
+			continue;
+		return false;
 	}
 	return true;
 }
@@ -482,13 +497,23 @@ static struct ts_drbd_device *find_device(struct ts_drbd_resource *res, int volu
 	return NULL;
 }
 
+/*
+ * A line without conn-name (8.4, StandAlone) names the connection by node id
+ * alone, and a connection first seen that way has no name yet: either matches
+ * the other, so the StandAlone of a dump and the create/change lines of a
+ * later connect stay one connection.
+ */
 static struct ts_drbd_connection *find_connection(struct ts_drbd_resource *res,
-						  int peer_node_id, struct span conn_name)
+						  int peer_node_id,
+						  const struct e2_value *conn_name)
 {
 	for (size_t i = 0; res && i < res->n_connections; i++) {
 		struct ts_drbd_connection *c = &res->connections[i];
 
-		if (c->peer_node_id == peer_node_id && name_is(c->conn_name, conn_name))
+		if (c->peer_node_id != peer_node_id)
+			continue;
+		if (!conn_name->set || c->conn_name[0] == '\0' ||
+		    name_is(c->conn_name, conn_name->text))
 			return c;
 	}
 	return NULL;
@@ -647,7 +672,7 @@ static int commit_connection(struct ts_drbd_model *m, const struct e2_line *pl)
 {
 	struct ts_drbd_resource *res = line_resource(m, pl);
 	int peer = pl->v[F_PEER_NODE_ID].id;
-	struct ts_drbd_connection *c = find_connection(res, peer, pl->v[F_CONN_NAME].text);
+	struct ts_drbd_connection *c = find_connection(res, peer, &pl->v[F_CONN_NAME]);
 
 	if (!res || !c) {
 		if (verb_needs_object(pl->verb))
@@ -657,13 +682,14 @@ static int commit_connection(struct ts_drbd_model *m, const struct e2_line *pl)
 		res = get_resource(m, pl);
 		c = &res->connections[res->n_connections++];
 		c->peer_node_id = peer;
-		copy_span(c->conn_name, sizeof(c->conn_name), pl->v[F_CONN_NAME].text);
 	} else if (pl->verb == VERB_DESTROY) {
 		remove_peer_devices(res, peer, -1);
 		remove_slot(res->connections, sizeof(*c), &res->n_connections,
 			    (size_t)(c - res->connections));
 		return TS_E2_APPLIED;
 	}
+	if (pl->v[F_CONN_NAME].set)
+		copy_span(c->conn_name, sizeof(c->conn_name), pl->v[F_CONN_NAME].text);
 	merge_connection(c, pl);
 	return TS_E2_APPLIED;
 }
