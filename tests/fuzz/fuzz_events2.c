@@ -122,14 +122,20 @@ static void check_resource(const struct ts_drbd_model *m, const struct ts_drbd_r
 	for (size_t i = 0; i < r->n_connections; i++) {
 		const struct ts_drbd_connection *c = &r->connections[i];
 
-		check_name("conn-name", c->conn_name, sizeof(c->conn_name));
+		/* 8.4 (peer-node-id:0) may leave conn-name out: then the only one of its id */
+		if (c->conn_name[0])
+			check_name("conn-name", c->conn_name, sizeof(c->conn_name));
+		else
+			CHECK(c->peer_node_id == 0, "%s: connection %zu: no conn-name, peer %d",
+			      r->name, i, c->peer_node_id);
 		CHECK(c->peer_node_id >= 0 && c->state <= TS_CONN_CONNECTED &&
 		      c->peer_role <= TS_ROLE_SECONDARY,
 		      "%s: connection %zu: peer %d state %d role %d", r->name, i,
 		      c->peer_node_id, (int)c->state, (int)c->peer_role);
 		for (size_t j = 0; j < i; j++)
 			CHECK(r->connections[j].peer_node_id != c->peer_node_id ||
-			      strcmp(r->connections[j].conn_name, c->conn_name) != 0,
+			      (c->conn_name[0] && r->connections[j].conn_name[0] &&
+			       strcmp(r->connections[j].conn_name, c->conn_name) != 0),
 			      "%s: connection %d:%s twice", r->name, c->peer_node_id,
 			      c->conn_name);
 	}
