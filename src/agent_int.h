@@ -80,6 +80,8 @@ struct ts_agent {
 	struct ts_digest_acc {                  /* per peer index: the parts so far */
 		struct ts_digest_entry *e;
 		size_t n, cap;
+		bool started;           /* part 0 delivered */
+		uint32_t next_part;
 	} digest_acc[TS_CLUSTER_MAX_NODES];
 	qb_loop_timer_handle store_timer;
 	pid_t reap[TS_MAX_INFLIGHT];            /* released freeze guards not yet reaped */

@@ -777,7 +777,8 @@ static enum ts_peer_view view_of_row(const struct ts_snapshot *s)
 
 #define DIGEST_PART 2048         /* entries per DIGEST part: ~100 KB on the wire */
 
-static void send_digest_part(struct ts_agent *a, struct ts_digest_entry *e, size_t n, bool more)
+static void send_digest_part(struct ts_agent *a, struct ts_digest_entry *e, size_t n,
+			     uint32_t *part, bool more)
 {
 	struct ts_cluster_msg *m = ts_agent_msg_new(a, TS_CMSG_DIGEST);
 
@@ -785,6 +786,7 @@ static void send_digest_part(struct ts_agent *a, struct ts_digest_entry *e, size
 	memcpy(m->digest, e, n * sizeof(*e));
 	m->n_digest = (uint32_t)n;
 	m->digest_more = more;
+	m->digest_part = (*part)++;
 	ts_agent_send(a, m);
 }
 
@@ -799,6 +801,7 @@ static void send_digest(struct ts_agent *a)
 	struct ts_digest_entry *part = ts_xcalloc(DIGEST_PART, sizeof(*part));
 	char (*tombs)[TS_SNAP_ID_LEN + 1] = NULL;
 	size_t used = 0, nt = 0;
+	uint32_t no = 0;
 	bool more = true;
 
 	while (more) {
@@ -812,7 +815,7 @@ static void send_digest(struct ts_agent *a)
 			memcpy(part[used].id, rows[i].id, sizeof(rows[i].id));
 			part[used++].view = view_of_row(&rows[i]);
 			if (used == DIGEST_PART) {
-				send_digest_part(a, part, used, true);
+				send_digest_part(a, part, used, &no, true);
 				used = 0;
 			}
 		}
@@ -823,11 +826,11 @@ static void send_digest(struct ts_agent *a)
 		memcpy(part[used].id, tombs[i], sizeof(tombs[i]));
 		part[used++].view = TS_VIEW_TOMBSTONE;
 		if (used == DIGEST_PART) {
-			send_digest_part(a, part, used, true);
+			send_digest_part(a, part, used, &no, true);
 			used = 0;
 		}
 	}
-	send_digest_part(a, part, used, false);
+	send_digest_part(a, part, used, &no, false);
 	free(tombs);
 	free(part);
 }
@@ -886,13 +889,32 @@ static void reconcile_with(struct ts_agent *a, const struct ts_digest_acc *d)
 	}
 }
 
-/* One part of a peer's digest: collect; reconcile once the last is here. */
+/*
+ * One part of a PM's digest.  Parts are collected from part 0 on; once the
+ * last is here, a peer's digest is applied and the PM counts as reconciled.
+ * A digest this PM did not see begin is ignored: after a restart, the tail
+ * of a digest the peer sent for the previous membership (held back by
+ * corosync's flow control) can arrive first.  The full one the peer sends
+ * for the current membership follows, part 0 first (virtual synchrony).
+ */
 static void digest_part(struct ts_agent *a, size_t peer, uint32_t nodeid,
 			const struct ts_cluster_msg *m)
 {
 	struct ts_digest_acc *d = &a->digest_acc[peer];
+	bool theirs = nodeid != a->nodeid;
 
-	if (nodeid != a->nodeid && !a->digest_from[peer]) {
+	if (m->digest_part == 0) {
+		digest_acc_reset(d);
+		d->started = true;
+	} else if (!d->started || m->digest_part != d->next_part) {
+		if (d->started || !m->digest_more)
+			qb_log(LOG_INFO, "reconcile: part %u of a digest from nodeid %u whose "
+			       "start was not delivered here: ignored", m->digest_part, nodeid);
+		digest_acc_reset(d);
+		return;
+	}
+	d->next_part = m->digest_part + 1;
+	if (theirs && !a->digest_from[peer]) {
 		if (d->n + m->n_digest > d->cap) {
 			d->cap = (d->n + m->n_digest) * 2;
 			d->e = realloc(d->e, d->cap * sizeof(*d->e));
@@ -904,7 +926,7 @@ static void digest_part(struct ts_agent *a, size_t peer, uint32_t nodeid,
 	}
 	if (m->digest_more)
 		return;
-	if (nodeid != a->nodeid && !a->digest_from[peer]) {
+	if (theirs && !a->digest_from[peer]) {
 		qsort(d->e, d->n, sizeof(*d->e), entry_cmp);
 		reconcile_with(a, d);
 	}

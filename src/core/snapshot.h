@@ -42,6 +42,8 @@ enum ts_consistency {
  *   PENDING    the peer was lost after this PM sent its TAKEN: pieces kept
  *              until the PMs reconcile (the peer may have seen it normal)
  */
+/* The phases of a snapshot in flight come first, before NORMAL: the catalog
+ * counts them with "phase < NORMAL".  Values are stored: never renumber. */
 enum ts_snap_phase {
 	TS_PH_CREATED = 0, TS_PH_FROZEN, TS_PH_TAKEN, TS_PH_COMMITTING,
 	TS_PH_NORMAL, TS_PH_PENDING,

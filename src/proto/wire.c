@@ -236,6 +236,7 @@ static int encode_snap_body(const struct ts_cluster_msg *m, Twinsnap__ClusterMsg
 		b->digest.n_entries = m->n_digest;
 		b->digest.entries = b->entry_ptrs;
 		b->digest.more = m->digest_more;
+		b->digest.part = m->digest_part;
 		pb->body_case = TWINSNAP__CLUSTER_MSG__BODY_DIGEST;
 		pb->digest = &b->digest;
 		return 0;
@@ -404,6 +405,7 @@ static int decode_digest(const Twinsnap__CatalogDigest *d, struct ts_cluster_msg
 		abort();
 	m->n_digest = (uint32_t)d->n_entries;
 	m->digest_more = d->more;
+	m->digest_part = d->part;
 	for (size_t i = 0; i < d->n_entries; i++) {
 		int v;
 

@@ -54,6 +54,7 @@ struct ts_cluster_msg {
 	uint32_t n_digest;                      /* DIGEST */
 	struct ts_digest_entry *digest;         /* DIGEST; owned */
 	bool digest_more;                       /* DIGEST: not the last part */
+	uint32_t digest_part;                   /* DIGEST: its index, from 0 */
 };
 
 /** Free what a message owns (snap.domain_xml, digest); the struct stays. */

@@ -84,3 +84,16 @@ rows = json.load(sys.stdin)["snapshots"]
 ids = [r["id"] for r in rows]
 print("dup" if len(set(ids)) != len(ids) else "unique")')
 assert_eq unique "$order" "ids in the paged list"
+
+# pm1's agent alone restarts: pm2 multicasts its digest when pm1 leaves and
+# again when it joins; pm1 must judge its rows only against a digest it
+# received whole (a tail of the first one can reach it first)
+since_line=$(log_lines pm1)
+lab agent pm1 restart >/dev/null
+wait_all_running 30
+wait_for catalogs_agree 30 "both catalogs equal after pm1's restart"
+partial=$(grep_log pm1 'is normal here, absent on the peer' "$since_line" | wc -l)
+assert_eq 0 "$partial" "rows pm1 judged against a partial digest after its restart"
+for n in pm1 pm2; do
+	assert_eq $((N + 1)) "$(snap_ids "$n" | wc -l)" "rows listed on $n after pm1's restart"
+done
