@@ -103,6 +103,9 @@ static void publish_report(struct ts_agent *a)
 		return;
 	m = msg_new(a, TS_CMSG_REPORT);
 	m->report = *a->report;
+	for (uint32_t i = 0; i < a->report->n_drbd; i++)
+		if (a->report->drbd[i].suspended)
+			qb_log(LOG_DEBUG, "report: %s has I/O suspended", a->report->drbd[i].resource);
 	if (msg_send(a, m) == 0)
 		*a->published = *a->report;
 }
@@ -134,9 +137,9 @@ static void queue_publish(struct ts_agent *a)
 	a->publish_queued = qb_loop_job_add(a->loop, QB_LOOP_LOW, a, on_publish_job) == 0;
 }
 
-/* Our own resumes, ahead of what drbdsetup has shown so far. */
 /*
- * events2 follows DRBD with a lag: the suspension of a snapshot may show up
+ * Our own resumes, ahead of what drbdsetup has shown so far.  events2
+ * follows DRBD with a lag: the suspension of a snapshot may show up
  * only after this agent has resumed I/O.  So a resumed resource is reported
  * unsuspended until events2 has shown it suspended and then not, or for
  * RESUMED_OVERRIDE_MS at most; otherwise a late "suspended:user" line would
@@ -495,6 +498,10 @@ static void on_drbd_changed(void *ctx)
 {
 	struct ts_agent *a = ctx;
 	unsigned left_out = ts_node_report_fill(a->report, ts_drbd_mon_model(a->drbd));
+
+	for (uint32_t i = 0; i < a->report->n_drbd; i++)
+		if (a->report->drbd[i].suspended)
+			qb_log(LOG_DEBUG, "drbd: events2 shows %s suspended", a->report->drbd[i].resource);
 
 	apply_resumed(a);
 	if (left_out)

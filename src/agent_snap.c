@@ -509,16 +509,55 @@ void ts_snap_log_event(struct ts_agent *a, const char *kind, const char *reason,
 		log_event(a, NULL, kind, reason, message);
 }
 
+/*
+ * The catalog writes of one step go in one transaction (one fdatasync
+ * instead of one per write, several of them while the VM's I/O is held),
+ * committed before anything another party can see: a multicast, a reply,
+ * resume-io, the removal of piece files.  So "durable before visible"
+ * holds as it did with a transaction per write.
+ */
+static bool writes_catalog(enum ts_fx_kind k)
+{
+	return k == TS_FX_PERSIST || k == TS_FX_REMOVE_ROW || k == TS_FX_EVENT ||
+	       k == TS_FX_TAKE_PIECES;
+}
+
+static void step_txn_open(struct ts_agent *a, bool *open)
+{
+	if (!*open && ts_catalog_begin(a->catalog) == 0)
+		*open = true;
+}
+
+static void step_txn_commit(struct ts_agent *a, const struct ts_snapshot *row, bool *open)
+{
+	if (!*open)
+		return;
+	*open = false;
+	if (ts_fault("catalog/commit") ) {
+		ts_catalog_abort(a->catalog);
+		qb_log(LOG_CRIT, "snapshot %s: cannot commit its catalog changes (fault injected)",
+		       row->id);
+		return;
+	}
+	if (ts_catalog_commit(a->catalog) < 0)
+		qb_log(LOG_CRIT, "snapshot %s: cannot commit its catalog changes", row->id);
+}
+
 static void run_fx(struct ts_agent *a, struct ts_inflight *f, struct ts_snapshot *row,
 		   const struct ts_fx_list *fx)
 {
 	struct ts_snap_event follow = { 0 };
-	bool have_follow = false, start_q = false;
+	bool have_follow = false, start_q = false, txn = false;
 
 	for (size_t i = 0; i < fx->n; i++) {
 		const struct ts_fx *e = &fx->items[i];
 
 		qb_log(LOG_DEBUG, "snapshot %s: %s", row->id, ts_fx_str(e->kind));
+		if (writes_catalog(e->kind))
+			step_txn_open(a, &txn);
+		else if (e->kind != TS_FX_ARM_TIMER && e->kind != TS_FX_DISARM_TIMER &&
+			 e->kind != TS_FX_QUIESCE)
+			step_txn_commit(a, row, &txn);
 		switch (e->kind) {
 		case TS_FX_SEND_FROZEN:
 			send_simple(a, TS_CMSG_FROZEN, row, NULL, f ? f->achieved : TS_CONS_CRASH);
@@ -588,6 +627,7 @@ static void run_fx(struct ts_agent *a, struct ts_inflight *f, struct ts_snapshot
 			break;
 		}
 	}
+	step_txn_commit(a, row, &txn);
 	if (have_follow)
 		step(a, f, row, &follow);
 	else if (start_q && f->used && strcmp(f->row.id, row->id) == 0)
