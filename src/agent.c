@@ -153,7 +153,13 @@ static void forget_resumed(struct ts_agent *a, size_t i)
 	a->n_resumed--;
 }
 
-static void apply_resumed(struct ts_agent *a)
+/*
+ * Report each resumed resource unsuspended.  @from_model: a->report was
+ * just filled from events2, so its suspended flags are DRBD's view and tell
+ * whether events2 has caught up.  Otherwise they may be this function's own
+ * earlier override and must not be read as DRBD's view.
+ */
+static void apply_resumed(struct ts_agent *a, bool from_model)
 {
 	uint64_t now = ts_now_ms();
 
@@ -170,9 +176,15 @@ static void apply_resumed(struct ts_agent *a)
 			suspended = d->suspended;
 			d->suspended = false;
 		}
-		r->seen_suspended |= suspended;
-		if (!found || now >= r->until_ms || (r->seen_suspended && !suspended)) {
-			forget_resumed(a, i);   /* gone, caught up, or too long */
+		if (from_model) {
+			r->seen_suspended |= suspended;
+			if (!found || (r->seen_suspended && !suspended)) {
+				forget_resumed(a, i);   /* gone, or events2 caught up */
+				continue;
+			}
+		}
+		if (now >= r->until_ms) {
+			forget_resumed(a, i);
 			continue;
 		}
 		i++;
@@ -196,12 +208,17 @@ void ts_agent_note_resumed(struct ts_agent *a, const char *resource)
 	if (!r && a->n_resumed < TS_MAX_INFLIGHT) {
 		r = &a->resumed[a->n_resumed++];
 		snprintf(r->resource, sizeof(r->resource), "%s", resource);
+		r->seen_suspended = false;
 	}
 	if (r) {
-		r->seen_suspended = false;
+		/* events2 may already show the suspension (then it has seen it) */
+		for (uint32_t j = 0; j < a->report->n_drbd; j++)
+			if (strcmp(a->report->drbd[j].resource, resource) == 0 &&
+			    a->report->drbd[j].suspended)
+				r->seen_suspended = true;
 		r->until_ms = ts_now_ms() + RESUMED_OVERRIDE_MS;
 	}
-	apply_resumed(a);
+	apply_resumed(a, false);
 	if (!ts_node_report_equal(a->report, a->published))
 		publish_report(a);
 }
@@ -503,7 +520,7 @@ static void on_drbd_changed(void *ctx)
 		if (a->report->drbd[i].suspended)
 			qb_log(LOG_DEBUG, "drbd: events2 shows %s suspended", a->report->drbd[i].resource);
 
-	apply_resumed(a);
+	apply_resumed(a, true);
 	if (left_out)
 		qb_log(LOG_WARNING, "drbd: %u resources beyond %d left out of the node report",
 		       left_out, TS_NODE_MAX_DRBD);
