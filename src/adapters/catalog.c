@@ -659,7 +659,7 @@ int ts_catalog_commit(struct ts_catalog *c)
 		qb_log(LOG_ERR, "catalog: %s: transaction was rolled back by an earlier error",
 		       c->path);
 		rc = -EIO;
-	} else if (exec_sql(c, "COMMIT") < 0) {
+	} else if (ts_fault("catalog/commit") || exec_sql(c, "COMMIT") < 0) {
 		rc = -EIO;
 	}
 	if (!sqlite3_get_autocommit(c->db))
@@ -936,28 +936,27 @@ int ts_catalog_remove(struct ts_catalog *c, const char *id, int64_t now_ms)
 	return op_end(c, remove_locked(c, id, now_ms));
 }
 
-bool ts_catalog_has(struct ts_catalog *c, const char *id)
+/* Whether the one-row query @which (?1 = id) finds @id. */
+static bool id_found(struct ts_catalog *c, enum stmt_id which, const char *id)
 {
 	sqlite3_stmt *st;
 	int64_t found;
 
 	if (!ts_snapshot_id_valid(id))
 		return false;
-	st = stmt(c, ST_SNAP_EXISTS);
+	st = stmt(c, which);
 	bind_text(st, 1, id);
 	return step_int(c, st, &found) == 0 && found;
 }
 
+bool ts_catalog_has(struct ts_catalog *c, const char *id)
+{
+	return id_found(c, ST_SNAP_EXISTS, id);
+}
+
 bool ts_catalog_tombstoned(struct ts_catalog *c, const char *id)
 {
-	sqlite3_stmt *st;
-	int64_t dead;
-
-	if (!ts_snapshot_id_valid(id))
-		return false;
-	st = stmt(c, ST_TOMB_GET);
-	bind_text(st, 1, id);
-	return step_int(c, st, &dead) == 0 && dead;
+	return id_found(c, ST_TOMB_GET, id);
 }
 
 static int read_tombstone(sqlite3_stmt *st, void *elem)
