@@ -95,6 +95,14 @@ int ts_agent_send(struct ts_agent *a, struct ts_cluster_msg *m)
 #define msg_new ts_agent_msg_new
 #define msg_send ts_agent_send
 
+/* Debug: which resources @r reports with I/O suspended, and why it is looked at. */
+static void log_suspended(const struct ts_node_report *r, const char *what)
+{
+	for (uint32_t i = 0; i < r->n_drbd; i++)
+		if (r->drbd[i].suspended)
+			qb_log(LOG_DEBUG, "%s %s suspended", what, r->drbd[i].resource);
+}
+
 static void publish_report(struct ts_agent *a)
 {
 	struct ts_cluster_msg *m;
@@ -103,9 +111,7 @@ static void publish_report(struct ts_agent *a)
 		return;
 	m = msg_new(a, TS_CMSG_REPORT);
 	m->report = *a->report;
-	for (uint32_t i = 0; i < a->report->n_drbd; i++)
-		if (a->report->drbd[i].suspended)
-			qb_log(LOG_DEBUG, "report: %s has I/O suspended", a->report->drbd[i].resource);
+	log_suspended(a->report, "report: publishing");
 	if (msg_send(a, m) == 0)
 		*a->published = *a->report;
 }
@@ -516,9 +522,7 @@ static void on_drbd_changed(void *ctx)
 	struct ts_agent *a = ctx;
 	unsigned left_out = ts_node_report_fill(a->report, ts_drbd_mon_model(a->drbd));
 
-	for (uint32_t i = 0; i < a->report->n_drbd; i++)
-		if (a->report->drbd[i].suspended)
-			qb_log(LOG_DEBUG, "drbd: events2 shows %s suspended", a->report->drbd[i].resource);
+	log_suspended(a->report, "drbd: events2 shows");
 
 	apply_resumed(a, true);
 	if (left_out)

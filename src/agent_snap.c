@@ -533,12 +533,6 @@ static void step_txn_commit(struct ts_agent *a, const struct ts_snapshot *row, b
 	if (!*open)
 		return;
 	*open = false;
-	if (ts_fault("catalog/commit") ) {
-		ts_catalog_abort(a->catalog);
-		qb_log(LOG_CRIT, "snapshot %s: cannot commit its catalog changes (fault injected)",
-		       row->id);
-		return;
-	}
 	if (ts_catalog_commit(a->catalog) < 0)
 		qb_log(LOG_CRIT, "snapshot %s: cannot commit its catalog changes", row->id);
 }
@@ -817,17 +811,62 @@ static enum ts_peer_view view_of_row(const struct ts_snapshot *s)
 
 #define DIGEST_PART 2048         /* entries per DIGEST part: ~100 KB on the wire */
 
-static void send_digest_part(struct ts_agent *a, struct ts_digest_entry *e, size_t n,
-			     uint32_t *part, bool more)
+/*
+ * Call @fn for every catalog row in @state (-1: all), read a page at a time
+ * so the catalog's size does not matter.  @fn may change or remove rows.
+ */
+static void walk_rows(struct ts_agent *a, int state,
+		      void (*fn)(struct ts_agent *a, const struct ts_snapshot *row, void *ctx),
+		      void *ctx)
+{
+	struct ts_catalog_cursor cur = TS_CATALOG_CURSOR_START;
+	bool more = true;
+
+	while (more) {
+		struct ts_snapshot *rows = NULL;
+		size_t n = 0;
+
+		if (ts_catalog_list_page(a->catalog, NULL, state, &cur, 1024, &rows, &n,
+					 &more) < 0)
+			return;
+		for (size_t i = 0; i < n; i++)
+			fn(a, &rows[i], ctx);
+		ts_catalog_rows_free(rows, n);
+	}
+}
+
+/* A digest on its way out: the part being filled and the parts sent. */
+struct digest_out {
+	struct ts_digest_entry part[DIGEST_PART];
+	size_t used;
+	uint32_t no;
+};
+
+static void digest_flush(struct ts_agent *a, struct digest_out *o, bool more)
 {
 	struct ts_cluster_msg *m = ts_agent_msg_new(a, TS_CMSG_DIGEST);
 
-	m->digest = ts_xcalloc(n + 1, sizeof(*m->digest));
-	memcpy(m->digest, e, n * sizeof(*e));
-	m->n_digest = (uint32_t)n;
+	m->digest = ts_xcalloc(o->used + 1, sizeof(*m->digest));
+	memcpy(m->digest, o->part, o->used * sizeof(o->part[0]));
+	m->n_digest = (uint32_t)o->used;
 	m->digest_more = more;
-	m->digest_part = (*part)++;
+	m->digest_part = o->no++;
 	ts_agent_send(a, m);
+	o->used = 0;
+}
+
+static void digest_add(struct ts_agent *a, struct digest_out *o, const char *id,
+		       enum ts_peer_view view)
+{
+	snprintf(o->part[o->used].id, sizeof(o->part[0].id), "%s", id);
+	o->part[o->used++].view = view;
+	if (o->used == DIGEST_PART)
+		digest_flush(a, o, true);
+}
+
+static void digest_row(struct ts_agent *a, const struct ts_snapshot *row, void *ctx)
+{
+	digest_add(a, ctx, row->id, view_of_row(row));
 }
 
 /*
@@ -837,42 +876,17 @@ static void send_digest_part(struct ts_agent *a, struct ts_digest_entry *e, size
  */
 static void send_digest(struct ts_agent *a)
 {
-	struct ts_catalog_cursor cur = TS_CATALOG_CURSOR_START;
-	struct ts_digest_entry *part = ts_xcalloc(DIGEST_PART, sizeof(*part));
+	struct digest_out *o = ts_xcalloc(1, sizeof(*o));
 	char (*tombs)[TS_SNAP_ID_LEN + 1] = NULL;
-	size_t used = 0, nt = 0;
-	uint32_t no = 0;
-	bool more = true;
+	size_t nt = 0;
 
-	while (more) {
-		struct ts_snapshot *rows = NULL;
-		size_t n = 0;
-
-		if (ts_catalog_list_page(a->catalog, NULL, -1, &cur, DIGEST_PART, &rows, &n,
-					 &more) < 0)
-			break;
-		for (size_t i = 0; i < n; i++) {
-			memcpy(part[used].id, rows[i].id, sizeof(rows[i].id));
-			part[used++].view = view_of_row(&rows[i]);
-			if (used == DIGEST_PART) {
-				send_digest_part(a, part, used, &no, true);
-				used = 0;
-			}
-		}
-		ts_catalog_rows_free(rows, n);
-	}
+	walk_rows(a, -1, digest_row, o);
 	ts_catalog_tombstones(a->catalog, &tombs, &nt);
-	for (size_t i = 0; i < nt; i++) {
-		memcpy(part[used].id, tombs[i], sizeof(tombs[i]));
-		part[used++].view = TS_VIEW_TOMBSTONE;
-		if (used == DIGEST_PART) {
-			send_digest_part(a, part, used, &no, true);
-			used = 0;
-		}
-	}
-	send_digest_part(a, part, used, &no, false);
+	for (size_t i = 0; i < nt; i++)
+		digest_add(a, o, tombs[i], TS_VIEW_TOMBSTONE);
+	digest_flush(a, o, false);
 	free(tombs);
-	free(part);
+	free(o);
 }
 
 static int entry_cmp(const void *x, const void *y)
@@ -897,36 +911,28 @@ static void digest_acc_reset(struct ts_digest_acc *d)
 	memset(d, 0, sizeof(*d));
 }
 
-/* The peer's whole digest has arrived (@d, sorted): settle our rows by it. */
-static void reconcile_with(struct ts_agent *a, const struct ts_digest_acc *d)
+static void reconcile_row(struct ts_agent *a, const struct ts_snapshot *listed, void *ctx)
 {
-	struct ts_catalog_cursor cur = TS_CATALOG_CURSOR_START;
-	bool more = true;
+	struct ts_snap_event ev = { .kind = TS_EV_RECONCILE };
+	struct ts_snapshot row;
 
-	while (more) {
-		struct ts_snapshot *rows = NULL;
-		size_t n = 0;
+	if (inflight_find(a, listed->id))
+		return;         /* created in this configuration: not ours to judge */
+	ev.view = peer_view(ctx, listed->id);
+	if (listed->phase == TS_PH_NORMAL && ev.view == TS_VIEW_NORMAL)
+		return;
+	if (ts_catalog_get(a->catalog, listed->id, &row) < 0)
+		return;
+	qb_log(LOG_INFO, "reconcile: %s is %s here, %s on the peer", row.id,
+	       ts_snap_phase_str(row.phase), ts_peer_view_str(ev.view));
+	step(a, NULL, &row, &ev);
+	ts_snapshot_release(&row);
+}
 
-		if (ts_catalog_list_page(a->catalog, NULL, -1, &cur, 1024, &rows, &n, &more) < 0)
-			return;
-		for (size_t i = 0; i < n; i++) {
-			struct ts_snap_event ev = { .kind = TS_EV_RECONCILE };
-			struct ts_snapshot row;
-
-			if (inflight_find(a, rows[i].id))
-				continue;       /* created in this configuration: not ours to judge */
-			ev.view = peer_view(d, rows[i].id);
-			if (rows[i].phase == TS_PH_NORMAL && ev.view == TS_VIEW_NORMAL)
-				continue;
-			if (ts_catalog_get(a->catalog, rows[i].id, &row) < 0)
-				continue;
-			qb_log(LOG_INFO, "reconcile: %s is %s here, %s on the peer", row.id,
-			       ts_snap_phase_str(row.phase), ts_peer_view_str(ev.view));
-			step(a, NULL, &row, &ev);
-			ts_snapshot_release(&row);
-		}
-		ts_catalog_rows_free(rows, n);
-	}
+/* The peer's whole digest has arrived (@d, sorted): settle our rows by it. */
+static void reconcile_with(struct ts_agent *a, struct ts_digest_acc *d)
+{
+	walk_rows(a, -1, reconcile_row, d);
 }
 
 /*
@@ -1147,32 +1153,22 @@ static void resume_intents(struct ts_agent *a)
 	free(in);
 }
 
+static void recover_row(struct ts_agent *a, const struct ts_snapshot *listed, void *ctx)
+{
+	struct ts_snap_event ev = { .kind = TS_EV_RESTART };
+	struct ts_snapshot row;
+
+	(void)ctx;
+	if (listed->phase == TS_PH_PENDING || ts_catalog_get(a->catalog, listed->id, &row) < 0)
+		return;
+	step(a, NULL, &row, &ev);
+	ts_snapshot_release(&row);
+}
+
+/* Only broken rows can be in flight. */
 static void recover_rows(struct ts_agent *a)
 {
-	struct ts_catalog_cursor cur = TS_CATALOG_CURSOR_START;
-	bool more = true;
-
-	/* Only broken rows can be in flight: a page at a time, bounded memory. */
-	while (more) {
-		struct ts_snapshot *rows = NULL;
-		size_t n = 0;
-
-		if (ts_catalog_list_page(a->catalog, NULL, TS_SNAP_BROKEN, &cur, 512, &rows, &n,
-					 &more) < 0)
-			return;
-		for (size_t i = 0; i < n; i++) {
-			struct ts_snap_event ev = { .kind = TS_EV_RESTART };
-			struct ts_snapshot row;
-
-			if (rows[i].phase == TS_PH_PENDING)
-				continue;
-			if (ts_catalog_get(a->catalog, rows[i].id, &row) < 0)
-				continue;
-			step(a, NULL, &row, &ev);
-			ts_snapshot_release(&row);
-		}
-		ts_catalog_rows_free(rows, n);
-	}
+	walk_rows(a, TS_SNAP_BROKEN, recover_row, NULL);
 }
 
 static int remove_orphan(void *ctx, const char *id, const char *volume, const char *path)
