@@ -184,6 +184,44 @@ static int guest_agent_timeout_s(const struct ts_agent *a)
 	return s < 1 ? 1 : s > 5 ? 5 : (int)s;
 }
 
+/*
+ * Before the freeze deadline nobody but this agent resumes a snapshot's
+ * I/O (its freeze guard acts only after it).  After the deadline, or for
+ * I/O a previous run held, the guard or an admin may have resumed some of
+ * it already, and a resume-io of a device that is not suspended is not
+ * harmless: real DRBD 8.4 then waits until no application write is
+ * pending, uninterruptibly, for ever if one is stuck.  So then only the
+ * minors DRBD still shows suspended are resumed (all of them if DRBD
+ * cannot be asked); so too on a @retry, as a resume-io that timed out may
+ * have done its work.  Returns how many are left in @minors.
+ */
+static size_t still_suspended(struct ts_agent *a, struct ts_inflight *f, int *minors, size_t n,
+			      bool retry)
+{
+	bool suspended[TS_SNAP_MAX_VOLUMES];
+	char *err = NULL;
+	size_t k = 0;
+
+	if (!retry && !f->from_intent &&
+	    ts_now_ms() < f->held_since_ms + a->cfg->freeze_timeout_ms)
+		return n;
+	if (ts_drbd_minors_suspended(a->cfg->drbdsetup, minors, n, DRBDSETUP_TIMEOUT_MS,
+				     suspended, &err) < 0) {
+		qb_log(LOG_WARNING, "snapshot %s: cannot ask DRBD which minors are still "
+		       "suspended (%s): resuming all", f->row.id, err ? err : "?");
+		free(err);
+		return n;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (suspended[i])
+			minors[k++] = minors[i];
+		else
+			qb_log(LOG_INFO, "snapshot %s: minor %d is no longer suspended (resumed by "
+			       "the freeze guard or by hand)", f->row.id, minors[i]);
+	}
+	return k;
+}
+
 static void resume_io(struct ts_agent *a, struct ts_inflight *f)
 {
 	char *err = NULL;
@@ -205,6 +243,11 @@ static void resume_io(struct ts_agent *a, struct ts_inflight *f)
 
 			free(err);
 			err = NULL;
+			n = still_suspended(a, f, left, n, t > 0);
+			if (n == 0) {
+				rc = 0;
+				break;
+			}
 			rc = ts_drbd_run_each(a->cfg->drbdsetup, "resume-io", left, n,
 					      DRBDSETUP_TIMEOUT_MS, failed, &err);
 			for (size_t i = 0; i < n; i++)
@@ -1118,6 +1161,7 @@ static void on_store_timer(void *data)
 	struct ts_agent *a = data;
 
 	reap_guards(a);
+	ts_drbd_reap_stuck();
 	if (ts_snap_refresh_store(a))
 		ts_agent_publish_soon(a);
 	qb_loop_timer_add(a->loop, QB_LOOP_LOW, STORE_REFRESH_MS * NS_PER_MS, a, on_store_timer,
@@ -1145,6 +1189,7 @@ static void resume_intents(struct ts_agent *a)
 		memcpy(f.minors, in[i].minors, sizeof(f.minors));
 		f.fsfrozen = in[i].fsfrozen;
 		f.held = true;
+		f.from_intent = true;
 		f.held_since_ms = ts_now_ms();
 		qb_log(LOG_WARNING, "snapshot %s: resuming I/O of %s that a previous run left "
 		       "suspended", in[i].id, in[i].vm);

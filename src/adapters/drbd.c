@@ -20,6 +20,17 @@
 #define LINE_MAX_BYTES 65536
 #define STABLE_RUN_MS 5000      /* a run this long resets the backoff */
 #define NS_PER_MS 1000000ULL
+/*
+ * How long a signalled drbdsetup gets to go.  One stuck in the kernel does
+ * not die of SIGKILL until the kernel lets it go: real DRBD 8.4's resume-io
+ * on a device that is not suspended waits, uninterruptibly and holding
+ * DRBD's configuration mutex, until no application write is pending, and
+ * a write can stay pending for ever (seen in the real-DRBD lane,
+ * docs/reliability.md).  The agent must not wait for such a child: it
+ * leaves it on the stuck list and reaps it when it is gone.
+ */
+#define END_GRACE_MS 500
+#define MAX_STUCK 64
 
 struct line_buf {
 	char data[LINE_MAX_BYTES];
@@ -43,6 +54,59 @@ struct ts_drbd_mon {
 	qb_loop_timer_handle poll_timer, restart_timer;
 	bool poll_armed, restart_armed;
 };
+
+static pid_t stuck_pids[MAX_STUCK];
+static size_t n_stuck;
+
+int ts_drbd_reap_stuck(void)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n_stuck; i++)
+		if (waitpid(stuck_pids[i], NULL, WNOHANG) == 0)
+			stuck_pids[k++] = stuck_pids[i];
+	n_stuck = k;
+	return (int)n_stuck;
+}
+
+/* Wait for @pid until @grace_ms have passed; true when it was reaped. */
+static bool reaped_within(pid_t pid, int *status, unsigned grace_ms)
+{
+	uint64_t until = ts_now_ms() + grace_ms;
+
+	for (;;) {
+		pid_t r = waitpid(pid, status, WNOHANG);
+
+		if (r == pid || (r < 0 && errno != EINTR))
+			return true;
+		if (ts_now_ms() >= until)
+			return false;
+		usleep(5000);
+	}
+}
+
+/*
+ * End a child: @sig, then (if it is still there after the grace) SIGKILL.
+ * True when it was reaped (*status set); false when it outlived SIGKILL:
+ * then it is on the stuck list and its process is left to the kernel.
+ */
+static bool end_child(pid_t pid, int sig, int *status)
+{
+	kill(pid, sig);
+	if (reaped_within(pid, status, END_GRACE_MS))
+		return true;
+	if (sig != SIGKILL) {
+		kill(pid, SIGKILL);
+		if (reaped_within(pid, status, END_GRACE_MS))
+			return true;
+	}
+	ts_drbd_reap_stuck();
+	if (n_stuck < MAX_STUCK)
+		stuck_pids[n_stuck++] = pid;
+	qb_log(LOG_CRIT, "drbd: drbdsetup (pid %d) does not die of SIGKILL: it is stuck in the "
+	       "kernel; DRBD on this PM needs attention (%zu such processes)", (int)pid, n_stuck);
+	return false;
+}
 
 static void schedule_restart(struct ts_drbd_mon *m);
 static void arm_poll(struct ts_drbd_mon *m);
@@ -80,9 +144,8 @@ static void stop_child(struct ts_drbd_mon *m, bool expected)
 	r = waitpid(m->pid, &status, WNOHANG);
 	if (r == 0) {
 		/* It closed stdout but lives on, or we are stopping it:
-		 * drbdsetup ends promptly on SIGTERM. */
-		kill(m->pid, SIGTERM);
-		r = waitpid(m->pid, &status, 0);
+		 * drbdsetup ends promptly on SIGTERM, unless it is stuck. */
+		r = end_child(m->pid, SIGTERM, &status) ? m->pid : 0;
 	}
 	if (!expected && r == m->pid) {
 		if (ts_now_ms() - m->started_ms >= STABLE_RUN_MS)
@@ -404,11 +467,12 @@ static int child_finish(const char *drbdsetup, struct run_child *c, uint64_t dea
 		int64_t left = (int64_t)(deadline - ts_now_ms());
 
 		if (left <= 0 || (uint64_t)left > (uint64_t)timeout_ms) {
-			kill(c->pid, SIGKILL);
-			waitpid(c->pid, &status, 0);
+			bool gone = end_child(c->pid, SIGKILL, &status);
+
 			rc = -ETIMEDOUT;
-			*errmsg = ts_xasprintf("%s %s did not finish within %d ms", drbdsetup,
-					       c->verb, timeout_ms);
+			*errmsg = ts_xasprintf("%s %s did not finish within %d ms%s", drbdsetup,
+					       c->verb, timeout_ms,
+					       gone ? "" : " and outlives SIGKILL (stuck in the kernel)");
 			goto out;
 		}
 		if (poll(fds, 2, (int)left) < 0 && errno != EINTR)
@@ -419,7 +483,14 @@ static int child_finish(const char *drbdsetup, struct run_child *c, uint64_t dea
 			break;
 	}
 	read_some(c->err_fd, &c->ebuf, &c->elen, &c->ecap);
-	waitpid(c->pid, &status, 0);
+	/* it closed its output: it ends now, unless it is stuck */
+	if (!reaped_within(c->pid, &status, (unsigned)timeout_ms) &&
+	    !end_child(c->pid, SIGKILL, &status)) {
+		rc = -ETIMEDOUT;
+		*errmsg = ts_xasprintf("%s %s closed its output but does not end (stuck in the "
+				       "kernel)", drbdsetup, c->verb);
+		goto out;
+	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		char line[200] = "";
 
@@ -536,20 +607,32 @@ static void drain_of(const struct ts_drbd_resource *res, struct ts_drbd_drain *o
 	}
 }
 
-int ts_drbd_drain_state(const char *drbdsetup, const char *const *resources, size_t n,
-			int timeout_ms, struct ts_drbd_drain *drain, char **errmsg)
+/* DRBD's view of @res (all resources when NULL), read fresh with one
+ * `drbdsetup events2 --now --statistics [RES]`. */
+static int read_model(const char *drbdsetup, const char *res, int timeout_ms,
+		      struct ts_drbd_model **model, char **errmsg)
 {
-	const char *args[] = { "events2", "--now", "--statistics", n == 1 ? resources[0] : NULL,
-			       NULL };
-	struct ts_drbd_model *model;
+	const char *args[] = { "events2", "--now", "--statistics", res, NULL };
 	char *out = NULL, *line, *save = NULL;
 	int rc = ts_drbd_run(drbdsetup, args, timeout_ms, &out, errmsg);
 
 	if (rc < 0)
 		return rc;
-	model = ts_drbd_model_create();
+	*model = ts_drbd_model_create();
 	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-		ts_drbd_model_apply_line(model, line);
+		ts_drbd_model_apply_line(*model, line);
+	free(out);
+	return 0;
+}
+
+int ts_drbd_drain_state(const char *drbdsetup, const char *const *resources, size_t n,
+			int timeout_ms, struct ts_drbd_drain *drain, char **errmsg)
+{
+	struct ts_drbd_model *model;
+	int rc = read_model(drbdsetup, n == 1 ? resources[0] : NULL, timeout_ms, &model, errmsg);
+
+	if (rc < 0)
+		return rc;
 	memset(drain, 0, sizeof(*drain));
 	drain->replicating = true;
 	for (size_t i = 0; i < n; i++) {
@@ -569,8 +652,29 @@ int ts_drbd_drain_state(const char *drbdsetup, const char *const *resources, siz
 		}
 	}
 	ts_drbd_model_destroy(model);
-	free(out);
 	return rc;
+}
+
+int ts_drbd_minors_suspended(const char *drbdsetup, const int *minors, size_t n, int timeout_ms,
+			     bool *suspended, char **errmsg)
+{
+	struct ts_drbd_model *model;
+	int rc = read_model(drbdsetup, NULL, timeout_ms, &model, errmsg);
+
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		suspended[i] = true;    /* a minor DRBD does not list: let resume-io say so */
+		for (size_t r = 0; r < ts_drbd_model_count(model); r++) {
+			const struct ts_drbd_resource *res = ts_drbd_model_at(model, r);
+
+			for (size_t d = 0; d < res->n_devices; d++)
+				if (res->devices[d].minor == minors[i])
+					suspended[i] = res->suspended;
+		}
+	}
+	ts_drbd_model_destroy(model);
+	return 0;
 }
 
 int ts_drbd_mon_create(qb_loop_t *loop, const struct ts_drbd_mon_config *cfg,

@@ -56,6 +56,13 @@ int ts_drbd_run(const char *drbdsetup, const char *const *args, int timeout_ms, 
 int ts_drbd_run_each(const char *drbdsetup, const char *verb, const int *minors, size_t n,
 		     int timeout_ms, bool *failed, char **errmsg);
 
+/**
+ * Reap the drbdsetup children that outlived SIGKILL (stuck in the kernel;
+ * ts_drbd_run and the monitor give up waiting for them).  Returns how many
+ * are still there.
+ */
+int ts_drbd_reap_stuck(void);
+
 /** What the drain of a snapshot needs to know of one resource. */
 struct ts_drbd_drain {
 	/* writes not yet acknowledged by the peer: the connections' ap-in-flight
@@ -77,5 +84,16 @@ struct ts_drbd_drain {
  */
 int ts_drbd_drain_state(const char *drbdsetup, const char *const *resources, size_t n,
 			int timeout_ms, struct ts_drbd_drain *out, char **errmsg);
+
+/**
+ * Which of @minors DRBD shows suspended (their resource's `suspended:` is
+ * not `no`), read fresh with one `drbdsetup events2 --now`; a minor it does
+ * not list counts as suspended.  Real DRBD 8.4's resume-io of a device that
+ * is NOT suspended waits until no application write is pending, for ever if
+ * one is stuck, holding DRBD's configuration mutex: resume only what this
+ * says is suspended when someone else may have resumed it already.
+ */
+int ts_drbd_minors_suspended(const char *drbdsetup, const int *minors, size_t n, int timeout_ms,
+			     bool *suspended, char **errmsg);
 
 #endif
