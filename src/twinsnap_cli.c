@@ -41,14 +41,20 @@ static void vfail(const struct cli *cli, const char *err_code, const char *fmt, 
 	fprintf(stderr, "twinsnap: %s\n", safe);
 	free(safe);
 	if (cli->json) {
-		struct json_object *o = json_object_new_object(), *e = json_object_new_object();
+		struct json_object *o, *e = json_object_new_object();
 		char *fixed = text_utf8_fix(msg);
 
 		json_object_object_add(e, "code", json_object_new_string(err_code));
 		json_object_object_add(e, "message", json_object_new_string(fixed));
+		free(fixed);
+		if (cli->stream && cli->stream->open) {
+			/* rows are out already: one document still, with the error last */
+			jstream_end(cli->stream, e);
+			return;
+		}
+		o = json_object_new_object();
 		json_object_object_add(o, "error", e);
 		cli_print_json(cli, o);
-		free(fixed);
 	}
 }
 

@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "client.h"
+#include "twinsnap_jstream.h"
 
 enum {
 	EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_NOT_FOUND = 3,
@@ -27,6 +28,10 @@ struct cli {
 	bool json;
 	bool ndjson;            /* with json: one document per line (events --follow) */
 	const char *service;
+	/* with json: a document being streamed (snapshot list); once it is
+	 * open, a failure ends it with an "error" member instead of printing
+	 * a document of its own */
+	struct jstream *stream;
 };
 
 /** Print @o on stdout (pretty, or on one line for ndjson) and drop the reference. */
@@ -34,7 +39,8 @@ void cli_print_json(const struct cli *cli, struct json_object *o);
 
 /**
  * Report a failure: "twinsnap: MESSAGE" on stderr and, with --json,
- * {"error":{"code":@err_code,"message":…}} on stdout.  Returns @code.
+ * {"error":{"code":@err_code,"message":…}} on stdout (or, into an open
+ * cli->stream, its "error" member, which ends that document).  Returns @code.
  */
 int cli_fail(const struct cli *cli, int code, const char *err_code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

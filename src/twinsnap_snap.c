@@ -362,33 +362,82 @@ static int list_check(const struct cli *cli, const struct cli_args *a)
 	return EXIT_OK;
 }
 
-static void list_print(const struct cli *cli, const Twinsnap__SnapshotListReply *l)
-{
-	struct json_object *o, *arr;
+/*
+ * Where the pages go.  The table needs every row for its column widths, so
+ * it keeps the pages; --json streams each page's rows as they arrive, in
+ * the very bytes of one json-c document of all rows.
+ */
+struct list_out {
+	struct cli cli;                 /* the caller's, with .stream set for --json */
+	struct jstream js;
+	Twinsnap__Reply **pages;        /* the table's */
+	size_t n_pages, cap, n_rows;
+	Twinsnap__Reply *last;          /* --json: the page printed last (the cursor points into it) */
+};
 
-	if (!cli->json) {
-		print_snapshot_table(l->snapshots, l->n_snapshots);
+static void list_take(struct list_out *out, Twinsnap__Reply *r)
+{
+	const Twinsnap__SnapshotListReply *l = r->snapshot_list;
+
+	if (!out->cli.json) {
+		if (out->n_pages == out->cap) {
+			out->cap = out->cap ? out->cap * 2 : 16;
+			out->pages = realloc(out->pages, out->cap * sizeof(*out->pages));
+			if (!out->pages)
+				abort();
+		}
+		out->pages[out->n_pages++] = r;
+		out->n_rows += l->n_snapshots;
 		return;
 	}
-	o = json_object_new_object();
-	arr = json_object_new_array();
+	if (!out->js.open)
+		jstream_begin(&out->js, stdout, "snapshots", !out->cli.ndjson);
 	for (size_t i = 0; i < l->n_snapshots; i++)
-		json_object_array_add(arr, snapshot_json(l->snapshots[i]));
-	json_object_object_add(o, "snapshots", arr);
-	cli_print_json(cli, o);
+		jstream_row(&out->js, snapshot_json(l->snapshots[i]));
+	fflush(stdout);         /* a reader sees each page as it comes */
+	if (out->last)
+		twinsnap__reply__free_unpacked(out->last, NULL);
+	out->last = r;
+}
+
+static void list_finish(struct list_out *out)
+{
+	Twinsnap__Snapshot **all;
+	size_t n = 0;
+
+	if (out->cli.json) {
+		jstream_end(&out->js, NULL);
+		return;
+	}
+	all = calloc(out->n_rows + 1, sizeof(*all));
+	if (!all)
+		abort();
+	for (size_t p = 0; p < out->n_pages; p++)
+		for (size_t i = 0; i < out->pages[p]->snapshot_list->n_snapshots; i++)
+			all[n++] = out->pages[p]->snapshot_list->snapshots[i];
+	print_snapshot_table(all, n);
+	free(all);
+}
+
+static void list_out_free(struct list_out *out)
+{
+	for (size_t p = 0; p < out->n_pages; p++)
+		twinsnap__reply__free_unpacked(out->pages[p], NULL);
+	free(out->pages);
+	if (out->last)
+		twinsnap__reply__free_unpacked(out->last, NULL);
 }
 
 /*
  * The agent answers a page at a time (an IPC message is bounded); ask after
- * the last row until it says there is no more, then print all of it.
+ * the last row until it says there is no more.  A failure after rows went
+ * out with --json ends the document with an "error" member (cli_fail()).
  */
 int snap_cmd_list(const struct cli *cli, int argc, char **argv)
 {
 	Twinsnap__Request rq = TWINSNAP__REQUEST__INIT;
 	Twinsnap__SnapshotListRequest lr = TWINSNAP__SNAPSHOT_LIST_REQUEST__INIT;
-	Twinsnap__SnapshotListReply all = TWINSNAP__SNAPSHOT_LIST_REPLY__INIT;
-	Twinsnap__Reply **pages = NULL;
-	size_t n_pages = 0, cap = 0;
+	struct list_out out = { .cli = *cli };
 	struct ts_client *c = NULL;
 	struct cli_args a;
 	bool more = true;
@@ -398,31 +447,24 @@ int snap_cmd_list(const struct cli *cli, int argc, char **argv)
 		rc = list_check(cli, &a);
 	if (rc != EXIT_OK)
 		goto out_args;
+	out.cli.stream = &out.js;
 	if (a.opt[LS_VM].set)
 		lr.vm = (char *)a.opt[LS_VM].value;
 	if (a.opt[LS_STATE].set)
 		lr.state = (char *)a.opt[LS_STATE].value;
 	rq.body_case = TWINSNAP__REQUEST__BODY_SNAPSHOT_LIST;
 	rq.snapshot_list = &lr;
-	if ((rc = cli_connect(cli, &c)) != EXIT_OK)
+	if ((rc = cli_connect(&out.cli, &c)) != EXIT_OK)
 		goto out_args;
 	while (more) {
 		Twinsnap__Reply *r = NULL;
 		const Twinsnap__SnapshotListReply *l;
 
-		rc = cli_request(cli, c, &rq, CLI_TIMEOUT_MS, NULL, &r);
+		rc = cli_request(&out.cli, c, &rq, CLI_TIMEOUT_MS, NULL, &r);
 		if (rc != EXIT_OK ||
-		    (rc = cli_expect(cli, r, TWINSNAP__REPLY__BODY_SNAPSHOT_LIST)) != EXIT_OK)
+		    (rc = cli_expect(&out.cli, r, TWINSNAP__REPLY__BODY_SNAPSHOT_LIST)) != EXIT_OK)
 			goto out;
-		if (n_pages == cap) {
-			cap = cap ? cap * 2 : 16;
-			pages = realloc(pages, cap * sizeof(*pages));
-			if (!pages)
-				abort();
-		}
-		pages[n_pages++] = r;
 		l = r->snapshot_list;
-		all.n_snapshots += l->n_snapshots;
 		/* a page without rows cannot move the cursor: stop rather than loop */
 		more = l->more && l->n_snapshots > 0;
 		if (more) {
@@ -432,20 +474,11 @@ int snap_cmd_list(const struct cli *cli, int argc, char **argv)
 			lr.after_created_ms = last->created_at_ms;
 			lr.after_id = last->id;
 		}
+		list_take(&out, r);     /* owns r now, and keeps it until the next page */
 	}
-	all.snapshots = calloc(all.n_snapshots + 1, sizeof(*all.snapshots));
-	if (!all.snapshots)
-		abort();
-	all.n_snapshots = 0;
-	for (size_t p = 0; p < n_pages; p++)
-		for (size_t i = 0; i < pages[p]->snapshot_list->n_snapshots; i++)
-			all.snapshots[all.n_snapshots++] = pages[p]->snapshot_list->snapshots[i];
-	list_print(cli, &all);
-	free(all.snapshots);
+	list_finish(&out);
 out:
-	for (size_t p = 0; p < n_pages; p++)
-		twinsnap__reply__free_unpacked(pages[p], NULL);
-	free(pages);
+	list_out_free(&out);
 	ts_client_close(c);
 out_args:
 	cli_args_free(&a);

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Unit tests of the CLI's streamed JSON document (twinsnap_jstream): a
+ * {"snapshots":[...]} written a row at a time must be, byte for byte, what
+ * json-c prints for the whole document (scripts read `--json snapshot list`
+ * line by line as well as with JSON parsers), and one valid document with
+ * every row once, whatever the rows' strings hold.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_common.h"
+#include "twinsnap_jstream.h"
+
+#define FLAGS JSON_C_TO_STRING_NOSLASHESCAPE
+
+/* Names a user may type, and worse: quotes, escapes, newlines, controls, bidi, emoji. */
+static const char *const hostile[] = {
+	"", "plain", "q\"uote", "back\\slash", "new\nline\r\n", "tab\there",
+	"ctl\x01\x1f\x7f", "slash/es", "\xe2\x80\xae" "bidi", "caf\xc3\xa9 \xf0\x9f\x98\x80",
+	"line\xe2\x80\xa8sep", "}{][,:\"", "    \"id\":\"0123456789abcdef0123456789abcdef\"",
+};
+#define N_HOSTILE (sizeof(hostile) / sizeof(hostile[0]))
+
+/* A row shaped like `snapshot list`'s, with empty and nested members. */
+static struct json_object *row(size_t i)
+{
+	struct json_object *o = json_object_new_object(), *vols = json_object_new_array();
+	struct json_object *bytes = json_object_new_object();
+	char id[33];
+
+	snprintf(id, sizeof(id), "%032zx", i);
+	json_object_object_add(o, "id", json_object_new_string(id));
+	json_object_object_add(o, "name", json_object_new_string(hostile[i % N_HOSTILE]));
+	json_object_object_add(o, "description",
+			       json_object_new_string(hostile[(i + 3) % N_HOSTILE]));
+	for (size_t v = 0; v < i % 3; v++) {
+		json_object_array_add(vols, json_object_new_string(hostile[(i + v) % N_HOSTILE]));
+		json_object_object_add(bytes, hostile[(i + v) % N_HOSTILE],
+				       json_object_new_uint64(i << 20));
+	}
+	json_object_object_add(o, "volumes", vols);
+	json_object_object_add(o, "committed_on", json_object_new_array());
+	json_object_object_add(o, "volume_bytes", bytes);
+	json_object_object_add(o, "n", json_object_new_int64((int64_t)i));
+	return o;
+}
+
+static struct json_object *error_obj(void)
+{
+	struct json_object *e = json_object_new_object();
+
+	json_object_object_add(e, "code", json_object_new_string("agent_unreachable"));
+	json_object_object_add(e, "message", json_object_new_string("lost \"it\"\n"));
+	return e;
+}
+
+/* @n rows streamed (and the error, if @with_error); malloc'd text. */
+static char *streamed(size_t n, bool pretty, bool with_error)
+{
+	struct jstream js;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	ck_assert_ptr_nonnull(f);
+	jstream_begin(&js, f, "snapshots", pretty);
+	ck_assert(js.open);
+	for (size_t i = 0; i < n; i++)
+		jstream_row(&js, row(i));
+	ck_assert_uint_eq(js.rows, n);
+	jstream_end(&js, with_error ? error_obj() : NULL);
+	ck_assert(!js.open);
+	ck_assert_int_eq(fclose(f), 0);
+	return buf;
+}
+
+/* The same document built whole and printed by json-c (as puts() would). */
+static char *whole(size_t n, bool pretty, bool with_error)
+{
+	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
+	int flags = FLAGS | (pretty ? JSON_C_TO_STRING_PRETTY : JSON_C_TO_STRING_PLAIN);
+	char *out;
+
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(a, row(i));
+	json_object_object_add(o, "snapshots", a);
+	if (with_error)
+		json_object_object_add(o, "error", error_obj());
+	ck_assert_int_ge(asprintf(&out, "%s\n", json_object_to_json_string_ext(o, flags)), 0);
+	json_object_put(o);
+	return out;
+}
+
+static void same_bytes(size_t n, bool pretty, bool with_error)
+{
+	char *s = streamed(n, pretty, with_error), *w = whole(n, pretty, with_error);
+
+	ck_assert_msg(strcmp(s, w) == 0, "%zu rows, %s%s: streamed\n%.400s\nwhole\n%.400s", n,
+		      pretty ? "pretty" : "plain", with_error ? ", error" : "", s, w);
+	free(s);
+	free(w);
+}
+
+START_TEST(test_same_bytes_as_json_c)
+{
+	static const size_t counts[] = { 0, 1, 2, 3, N_HOSTILE * 3 + 1 };
+
+	for (size_t k = 0; k < sizeof(counts) / sizeof(counts[0]); k++) {
+		same_bytes(counts[k], true, false);
+		same_bytes(counts[k], false, false);
+		same_bytes(counts[k], true, true);
+		same_bytes(counts[k], false, true);
+	}
+}
+END_TEST
+
+/* Many rows, as from many pages: one valid document, each row once and intact. */
+START_TEST(test_one_document_every_row_once)
+{
+	const size_t n = 5003;
+	char *s = streamed(n, true, false);
+	struct json_object *doc = json_tokener_parse(s), *rows;
+
+	ck_assert_ptr_nonnull(doc);
+	ck_assert(json_object_object_get_ex(doc, "snapshots", &rows));
+	ck_assert_uint_eq(json_object_array_length(rows), n);
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *r = json_object_array_get_idx(rows, i), *v;
+
+		ck_assert(json_object_object_get_ex(r, "n", &v));
+		ck_assert_int_eq(json_object_get_int64(v), (int64_t)i);
+		ck_assert(json_object_object_get_ex(r, "name", &v));
+		ck_assert_str_eq(json_object_get_string(v), hostile[i % N_HOSTILE]);
+	}
+	json_object_put(doc);
+	free(s);
+}
+END_TEST
+
+/* The line layout scripts grep: each row's "id" and "state"-like keys alone on a line. */
+START_TEST(test_pretty_lines)
+{
+	char *s = streamed(N_HOSTILE, true, false), *line, *save = NULL;
+	size_t ids = 0;
+
+	ck_assert(strncmp(s, "{\n  \"snapshots\":[\n    {\n      \"id\":\"", 36) == 0);
+	for (line = strtok_r(s, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (strncmp(line, "      \"id\":\"", 12) == 0)
+			ids++;
+	ck_assert_uint_eq(ids, N_HOSTILE);
+	free(s);
+	s = streamed(0, true, false);
+	ck_assert_str_eq(s, "{\n  \"snapshots\":[\n  ]\n}\n");
+	free(s);
+}
+END_TEST
+
+/* A failure after rows went out: still one document, with the error last. */
+START_TEST(test_error_ends_the_document)
+{
+	char *s = streamed(4, true, true);
+	struct json_object *doc = json_tokener_parse(s), *v, *code;
+
+	ck_assert_ptr_nonnull(doc);
+	ck_assert(json_object_object_get_ex(doc, "snapshots", &v));
+	ck_assert_uint_eq(json_object_array_length(v), 4);
+	ck_assert(json_object_object_get_ex(doc, "error", &v));
+	ck_assert(json_object_object_get_ex(v, "code", &code));
+	ck_assert_str_eq(json_object_get_string(code), "agent_unreachable");
+	json_object_put(doc);
+	free(s);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("jstream");
+
+	TS_ADD_TEST(s, test_same_bytes_as_json_c);
+	TS_ADD_TEST(s, test_one_document_every_row_once);
+	TS_ADD_TEST(s, test_pretty_lines);
+	TS_ADD_TEST(s, test_error_ends_the_document);
+	return ts_run_suite(s);
+}
