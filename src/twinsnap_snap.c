@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "twinsnap_cli.h"
+#include "twinsnap_snapjson.h"
 #include "twinsnap_text.h"
 
 #define CREATE_TIMEOUT_MS 120000
@@ -70,104 +71,12 @@ static char *join(char *const *v, size_t n, const char *sep, const char *none)
 	return out;
 }
 
-/* A JSON string; invalid UTF-8 (which JSON cannot carry) becomes U+FFFD. */
-static struct json_object *jstr(const char *s)
-{
-	struct json_object *o;
-	char *fixed;
-
-	if (text_utf8_valid(s))
-		return json_object_new_string(s);
-	fixed = text_utf8_fix(s);
-	o = json_object_new_string(fixed);
-	free(fixed);
-	return o;
-}
-
-static struct json_object *jstr_array(char *const *v, size_t n)
-{
-	struct json_object *a = json_object_new_array();
-
-	for (size_t i = 0; i < n; i++)
-		json_object_array_add(a, jstr(v[i]));
-	return a;
-}
-
 static bool one_of(const char *s, const char *const *allowed)
 {
 	for (; *allowed; allowed++)
 		if (strcmp(s, *allowed) == 0)
 			return true;
 	return false;
-}
-
-/* ---- the snapshot, as CLI.md shows it -------------------------------------------- */
-
-static const char *requested_consistency(const Twinsnap__Snapshot *s)
-{
-	return s->consistency_requested[0] ? s->consistency_requested : "crash";
-}
-
-/*
- * The achieved consistency, NULL while there is none: it is settled at the
- * freeze, so before it (phase "created") whatever the field holds is a
- * default, not a fact.
- */
-static const char *achieved_consistency(const Twinsnap__Snapshot *s)
-{
-	if (!s->consistency_achieved[0] || strcmp(s->phase, "created") == 0)
-		return NULL;
-	return s->consistency_achieved;
-}
-
-/* What was achieved; for a snapshot still in flight, what was asked for. */
-static const char *shown_consistency(const Twinsnap__Snapshot *s)
-{
-	const char *achieved = achieved_consistency(s);
-
-	return achieved ? achieved : requested_consistency(s);
-}
-
-static const char *snap_state(const Twinsnap__Snapshot *s)
-{
-	if (s->state[0])
-		return s->state;
-	return strcmp(s->phase, "normal") == 0 ? "normal" : "broken";
-}
-
-static struct json_object *volume_bytes_json(const Twinsnap__Snapshot *s)
-{
-	struct json_object *o = json_object_new_object();
-	size_t n = s->n_volumes < s->n_volume_bytes ? s->n_volumes : s->n_volume_bytes;
-
-	for (size_t i = 0; i < n; i++) {
-		char *key = text_utf8_fix(s->volumes[i]);
-
-		json_object_object_add(o, key, json_object_new_uint64(s->volume_bytes[i]));
-		free(key);
-	}
-	return o;
-}
-
-static struct json_object *snapshot_json(const Twinsnap__Snapshot *s)
-{
-	struct json_object *o = json_object_new_object();
-	char created[TEXT_TIME_LEN];
-
-	text_time_utc(s->created_at_ms, created);
-	json_object_object_add(o, "id", jstr(s->id));
-	json_object_object_add(o, "vm", jstr(s->vm));
-	json_object_object_add(o, "name", jstr(s->name));
-	json_object_object_add(o, "description", jstr(s->description));
-	json_object_object_add(o, "state", jstr(snap_state(s)));
-	json_object_object_add(o, "volumes", jstr_array(s->volumes, s->n_volumes));
-	json_object_object_add(o, "consistency", jstr(shown_consistency(s)));
-	json_object_object_add(o, "created_at", json_object_new_string(created));
-	json_object_object_add(o, "committed_on", jstr_array(s->committed_on, s->n_committed_on));
-	json_object_object_add(o, "phase", jstr(s->phase));
-	json_object_object_add(o, "consistency_requested", jstr(requested_consistency(s)));
-	json_object_object_add(o, "volume_bytes", volume_bytes_json(s));
-	return o;
 }
 
 /* ---- snapshot create ----------------------------------------------------------- */
@@ -210,17 +119,17 @@ static void create_print(const struct cli *cli, const Twinsnap__Snapshot *s)
 	char *on;
 
 	if (cli->json) {
-		cli_print_json(cli, snapshot_json(s));
+		cli_print_json(cli, snapjson_object(s));
 		return;
 	}
-	if (strcmp(snap_state(s), "normal") != 0) {
+	if (strcmp(snapjson_state(s), "normal") != 0) {
 		say(stdout, true, "Snapshot %s of %s created (broken until both PMs commit).",
 		    s->id, s->vm);
 		return;
 	}
 	on = join(s->committed_on, s->n_committed_on, ", ", "-");
 	say(stdout, true, "Snapshot %s of %s is normal on %s (consistency: %s).", s->id, s->vm,
-	    on, shown_consistency(s));
+	    on, snapjson_shown(s));
 	free(on);
 }
 
@@ -297,7 +206,7 @@ static void row_fill(const Twinsnap__Snapshot *s, char *cell[COL_COUNT])
 	cell[COL_VM] = strdup(s->vm);
 	cell[COL_NAME] = strdup(s->name);
 	cell[COL_CREATED] = strdup(created);
-	cell[COL_STATE] = strdup(snap_state(s));
+	cell[COL_STATE] = strdup(snapjson_state(s));
 	cell[COL_VOLUMES] = join(s->volumes, s->n_volumes, ",", "-");
 	cell[COL_COMMITTED] = join(s->committed_on, s->n_committed_on, ",", "-");
 	for (size_t c = 0; c < COL_COUNT; c++)
@@ -393,8 +302,8 @@ static void list_take(struct list_out *out, Twinsnap__Reply *r)
 	if (!out->js.open)
 		jstream_begin(&out->js, stdout, "snapshots", !out->cli.ndjson);
 	for (size_t i = 0; i < l->n_snapshots; i++)
-		jstream_row(&out->js, snapshot_json(l->snapshots[i]));
-	fflush(stdout);         /* a reader sees each page as it comes */
+		snapjson_write(&out->js, l->snapshots[i]);
+	jstream_flush(&out->js);       /* a reader sees each page as it comes */
 	if (out->last)
 		twinsnap__reply__free_unpacked(out->last, NULL);
 	out->last = r;
@@ -543,11 +452,11 @@ static void show_print_human(const Twinsnap__Snapshot *s)
 	say(stdout, true, "%-16s%s", "VM:", s->vm);
 	say(stdout, true, "%-16s%s", "Name:", s->name);
 	say(stdout, true, "%-16s%s", "Description:", s->description[0] ? s->description : "-");
-	say(stdout, true, "%-16s%s", "State:", snap_state(s));
+	say(stdout, true, "%-16s%s", "State:", snapjson_state(s));
 	say(stdout, true, "%-16s%s", "Phase:", s->phase);
 	say(stdout, true, "%-16s%s (requested: %s)", "Consistency:",
-	    achieved_consistency(s) ? achieved_consistency(s) : "not yet achieved",
-	    requested_consistency(s));
+	    snapjson_achieved(s) ? snapjson_achieved(s) : "not yet achieved",
+	    snapjson_requested(s));
 	show_volumes(s);
 	say(stdout, true, "%-16s%s", "Created:", created);
 	printf("%-16s%u\n", "Primary node:", s->primary);
@@ -568,9 +477,9 @@ int snap_cmd_show(const struct cli *cli, int argc, char **argv)
 	if (rc != EXIT_OK || (rc = show_request(cli, a.pos[0], &r)) != EXIT_OK)
 		goto out_args;
 	if (cli->json) {
-		struct json_object *o = snapshot_json(r->snapshot);
+		struct json_object *o = snapjson_object(r->snapshot);
 
-		json_object_object_add(o, "domain_xml", jstr(r->snapshot->domain_xml));
+		json_object_object_add(o, "domain_xml", snapjson_str(r->snapshot->domain_xml));
 		cli_print_json(cli, o);
 	} else {
 		show_print_human(r->snapshot);
@@ -645,7 +554,7 @@ static int delete_request(const struct cli *cli, const char *id)
 	if (cli->json) {
 		struct json_object *o = json_object_new_object();
 
-		json_object_object_add(o, "deleted", jstr(id));
+		json_object_object_add(o, "deleted", snapjson_str(id));
 		cli_print_json(cli, o);
 	} else {
 		say(stdout, true, "Snapshot %s deleted on both PMs.", id);
@@ -738,11 +647,11 @@ static struct json_object *event_json(const Twinsnap__Event *e)
 
 	text_time_utc(e->time_ms, when);
 	json_object_object_add(o, "time", json_object_new_string(when));
-	json_object_object_add(o, "kind", jstr(e->kind));
-	json_object_object_add(o, "snapshot", jstr(e->snapshot));
-	json_object_object_add(o, "vm", jstr(e->vm));
-	json_object_object_add(o, "reason", jstr(e->reason));
-	json_object_object_add(o, "message", jstr(e->message));
+	json_object_object_add(o, "kind", snapjson_str(e->kind));
+	json_object_object_add(o, "snapshot", snapjson_str(e->snapshot));
+	json_object_object_add(o, "vm", snapjson_str(e->vm));
+	json_object_object_add(o, "reason", snapjson_str(e->reason));
+	json_object_object_add(o, "message", snapjson_str(e->message));
 	json_object_object_add(o, "seq", json_object_new_int64(e->seq));
 	return o;
 }

@@ -4,7 +4,8 @@
  * {"snapshots":[...]} written a row at a time must be, byte for byte, what
  * json-c prints for the whole document (scripts read `--json snapshot list`
  * line by line as well as with JSON parsers), and one valid document with
- * every row once, whatever the rows' strings hold.
+ * every row once, whatever the rows' strings hold.  A snapshot row written
+ * member by member (snapjson_write) must be the bytes of its json-c object.
  */
 #include "config.h"
 
@@ -16,6 +17,8 @@
 
 #include "check_common.h"
 #include "twinsnap_jstream.h"
+#include "twinsnap_snapjson.h"
+#include "twinsnap_text.h"
 
 #define FLAGS JSON_C_TO_STRING_NOSLASHESCAPE
 
@@ -24,6 +27,7 @@ static const char *const hostile[] = {
 	"", "plain", "q\"uote", "back\\slash", "new\nline\r\n", "tab\there",
 	"ctl\x01\x1f\x7f", "slash/es", "\xe2\x80\xae" "bidi", "caf\xc3\xa9 \xf0\x9f\x98\x80",
 	"line\xe2\x80\xa8sep", "}{][,:\"", "    \"id\":\"0123456789abcdef0123456789abcdef\"",
+	"bad\xff utf8\xc3", "\xed\xa0\x80surrogate", "overlong\xc0\xaf",
 };
 #define N_HOSTILE (sizeof(hostile) / sizeof(hostile[0]))
 
@@ -178,6 +182,85 @@ START_TEST(test_error_ends_the_document)
 }
 END_TEST
 
+/* ---- snapshot rows -------------------------------------------------------------- */
+
+static char *vol_names[40 + N_HOSTILE];
+static char vol_a[] = "a", vol_b[] = "b";
+static char *repeated[] = { vol_a, vol_b, vol_a };
+
+/* Snapshot @i: every string hostile, some rows odd (repeated or too many volumes). */
+static void snap_fill(Twinsnap__Snapshot *s, size_t i, char *id, uint64_t *bytes, char **committed)
+{
+	twinsnap__snapshot__init(s);
+	snprintf(id, 33, "%032zx", i);
+	s->id = id;
+	s->vm = (char *)hostile[(i + 1) % N_HOSTILE];
+	s->name = (char *)hostile[i % N_HOSTILE];
+	s->description = (char *)hostile[(i + 2) % N_HOSTILE];
+	s->phase = (char *)(i % 4 == 0 ? "created" : i % 4 == 1 ? "normal" : "taken");
+	s->state = (char *)(i % 5 == 0 ? "" : i % 5 == 1 ? hostile[i % N_HOSTILE] : "normal");
+	s->consistency_requested = (char *)(i % 3 ? "application" : "");
+	s->consistency_achieved = (char *)(i % 2 ? "crash" : "");
+	s->created_at_ms = (int64_t)i * 86400123 - 1000;
+	s->n_volumes = i % 7 == 6 ? 40 : i % 4;
+	s->volumes = i % 7 == 5 ? repeated : vol_names + i % N_HOSTILE;
+	if (i % 7 == 5)
+		s->n_volumes = 3;
+	s->n_volume_bytes = i % 6 == 3 ? s->n_volumes / 2 : s->n_volumes;
+	for (size_t v = 0; v < s->n_volume_bytes; v++)
+		bytes[v] = (uint64_t)i << v;
+	s->volume_bytes = bytes;
+	s->n_committed_on = i % 3;
+	for (size_t c = 0; c < s->n_committed_on; c++)
+		committed[c] = (char *)hostile[(i + c) % N_HOSTILE];
+	s->committed_on = committed;
+}
+
+/* @n snapshot rows streamed, member by member or as json-c objects. */
+static char *snaps_streamed(size_t n, bool pretty, bool by_hand)
+{
+	struct jstream js;
+	char *buf = NULL, id[33], *committed[3];
+	uint64_t bytes[40];
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	ck_assert_ptr_nonnull(f);
+	jstream_begin(&js, f, "snapshots", pretty);
+	for (size_t i = 0; i < n; i++) {
+		Twinsnap__Snapshot s;
+
+		snap_fill(&s, i, id, bytes, committed);
+		if (by_hand)
+			snapjson_write(&js, &s);
+		else
+			jstream_row(&js, snapjson_object(&s));
+	}
+	jstream_end(&js, NULL);
+	ck_assert_int_eq(fclose(f), 0);
+	return buf;
+}
+
+START_TEST(test_snapshot_rows_by_hand)
+{
+	for (size_t v = 0; v < 40 + N_HOSTILE; v++)
+		vol_names[v] = (char *)hostile[v % N_HOSTILE];
+	for (int pretty = 0; pretty < 2; pretty++) {
+		char *hand = snaps_streamed(N_HOSTILE * 7, pretty, true);
+		char *obj = snaps_streamed(N_HOSTILE * 7, pretty, false);
+		struct json_object *doc = json_tokener_parse(hand), *rows;
+
+		ck_assert_msg(strcmp(hand, obj) == 0, "by hand\n%.2000s\njson-c\n%.2000s", hand, obj);
+		ck_assert_ptr_nonnull(doc);
+		ck_assert(json_object_object_get_ex(doc, "snapshots", &rows));
+		ck_assert_uint_eq(json_object_array_length(rows), N_HOSTILE * 7);
+		json_object_put(doc);
+		free(hand);
+		free(obj);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("jstream");
@@ -186,5 +269,6 @@ int main(void)
 	TS_ADD_TEST(s, test_one_document_every_row_once);
 	TS_ADD_TEST(s, test_pretty_lines);
 	TS_ADD_TEST(s, test_error_ends_the_document);
+	TS_ADD_TEST(s, test_snapshot_rows_by_hand);
 	return ts_run_suite(s);
 }
