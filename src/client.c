@@ -41,22 +41,16 @@ void ts_client_close(struct ts_client *c)
 	free(c);
 }
 
-int ts_client_call(struct ts_client *c, const Twinsnap__Request *rq, int timeout_ms,
-		   Twinsnap__Reply **reply)
+int ts_client_send(struct ts_client *c, const Twinsnap__Request *rq)
 {
 	size_t len = twinsnap__request__get_packed_size(rq);
 	struct qb_ipc_request_header hdr;
 	struct iovec iov[2];
 	uint8_t *req_buf = malloc(len ? len : 1);
-	uint8_t *resp = malloc(TS_IPC_MAX_MSG);
-	struct qb_ipc_response_header *rh = (void *)resp;
 	ssize_t n;
-	int rc = 0;
 
-	if (!req_buf || !resp) {
-		rc = -ENOMEM;
-		goto out;
-	}
+	if (!req_buf)
+		return -ENOMEM;
 	twinsnap__request__pack(rq, req_buf);
 	hdr.id = TS_IPC_MSG_REQUEST;
 	hdr.size = (int32_t)(sizeof(hdr) + len);
@@ -64,9 +58,48 @@ int ts_client_call(struct ts_client *c, const Twinsnap__Request *rq, int timeout
 	iov[0].iov_len = sizeof(hdr);
 	iov[1].iov_base = req_buf;
 	iov[1].iov_len = len;
-	n = qb_ipcc_sendv_recv(c->conn, iov, 2, resp, TS_IPC_MAX_MSG, timeout_ms);
+	n = qb_ipcc_sendv(c->conn, iov, 2);
+	free(req_buf);
+	return n < 0 ? (int)n : 0;
+}
+
+/*
+ * The wait is cut in slices: between two, a connection the agent dropped
+ * (it stopped or crashed) ends it at once instead of after @timeout_ms.
+ */
+#define RECV_SLICE_MS 1000
+
+static ssize_t recv_reply(struct ts_client *c, uint8_t *buf, int timeout_ms)
+{
+	int left = timeout_ms;
+	ssize_t n;
+
+	for (;;) {
+		int now = left > RECV_SLICE_MS ? RECV_SLICE_MS : left;
+
+		n = qb_ipcc_recv(c->conn, buf, TS_IPC_MAX_MSG, now);
+		if (n != -ETIMEDOUT && n != -EAGAIN)
+			return n;
+		left -= now;
+		if (left <= 0)
+			return -ETIMEDOUT;
+		if (!qb_ipcc_is_connected(c->conn))
+			return -ENOTCONN;
+	}
+}
+
+int ts_client_recv(struct ts_client *c, int timeout_ms, Twinsnap__Reply **reply)
+{
+	uint8_t *resp = malloc(TS_IPC_MAX_MSG);
+	struct qb_ipc_response_header *rh = (void *)resp;
+	ssize_t n;
+	int rc = 0;
+
+	if (!resp)
+		return -ENOMEM;
+	n = recv_reply(c, resp, timeout_ms);
 	if (n < 0) {
-		rc = n == -EAGAIN ? -ETIMEDOUT : (int)n;
+		rc = (int)n;
 		goto out;
 	}
 	if ((size_t)n < sizeof(*rh) || rh->size != n) {
@@ -77,7 +110,16 @@ int ts_client_call(struct ts_client *c, const Twinsnap__Request *rq, int timeout
 	if (!*reply)
 		rc = -EPROTO;
 out:
-	free(req_buf);
 	free(resp);
 	return rc;
+}
+
+int ts_client_call(struct ts_client *c, const Twinsnap__Request *rq, int timeout_ms,
+		   Twinsnap__Reply **reply)
+{
+	int rc = ts_client_send(c, rq);
+
+	if (rc < 0)
+		return rc == -EAGAIN ? -ETIMEDOUT : rc;
+	return ts_client_recv(c, timeout_ms, reply);
 }

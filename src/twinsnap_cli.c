@@ -280,15 +280,9 @@ static int agent_error(const struct cli *cli, Twinsnap__Reply *r)
 	return code;
 }
 
-int cli_request(const struct cli *cli, struct ts_client *c, const Twinsnap__Request *rq,
-		int timeout_ms, const char *progress, Twinsnap__Reply **reply)
+/* A failure of the IPC itself (not the agent's answer), reported. */
+static int ipc_failure(const struct cli *cli, int rc, int timeout_ms)
 {
-	struct progress p;
-	int rc;
-
-	progress_start(&p, progress);
-	rc = ts_client_call(c, rq, timeout_ms, reply);
-	progress_stop(&p);
 	if (rc == -ETIMEDOUT)
 		return cli_fail(cli, EXIT_UNREACHABLE, "agent_unreachable",
 				"twinsnapd did not answer within %d s (it may still be working on it)",
@@ -296,15 +290,45 @@ int cli_request(const struct cli *cli, struct ts_client *c, const Twinsnap__Requ
 	if (rc == -ENOTCONN || rc == -ECONNRESET || rc == -EPIPE || rc == -ESHUTDOWN)
 		return cli_fail(cli, EXIT_UNREACHABLE, "agent_unreachable",
 				"lost the connection to twinsnapd (%s); did it stop?", strerror(-rc));
+	return cli_fail(cli, EXIT_UNREACHABLE, "agent_unreachable",
+			"no answer from twinsnapd: %s", strerror(-rc));
+}
+
+int cli_send(const struct cli *cli, struct ts_client *c, const Twinsnap__Request *rq)
+{
+	int rc = ts_client_send(c, rq);
+
+	return rc < 0 ? ipc_failure(cli, rc == -EAGAIN ? -ETIMEDOUT : rc, CLI_TIMEOUT_MS)
+		      : EXIT_OK;
+}
+
+int cli_recv(const struct cli *cli, struct ts_client *c, int timeout_ms, const char *progress,
+	     Twinsnap__Reply **reply)
+{
+	struct progress p;
+	int rc;
+
+	progress_start(&p, progress);
+	rc = ts_client_recv(c, timeout_ms, reply);
+	progress_stop(&p);
 	if (rc < 0)
-		return cli_fail(cli, EXIT_UNREACHABLE, "agent_unreachable",
-				"no answer from twinsnapd: %s", strerror(-rc));
+		return ipc_failure(cli, rc, timeout_ms);
 	if ((*reply)->exit_code != EXIT_OK) {
 		rc = agent_error(cli, *reply);
 		*reply = NULL;
 		return rc;
 	}
 	return EXIT_OK;
+}
+
+int cli_request(const struct cli *cli, struct ts_client *c, const Twinsnap__Request *rq,
+		int timeout_ms, const char *progress, Twinsnap__Reply **reply)
+{
+	int rc = ts_client_send(c, rq);
+
+	if (rc < 0)
+		return ipc_failure(cli, rc == -EAGAIN ? -ETIMEDOUT : rc, timeout_ms);
+	return cli_recv(cli, c, timeout_ms, progress, reply);
 }
 
 int cli_call(const struct cli *cli, const Twinsnap__Request *rq, int timeout_ms,

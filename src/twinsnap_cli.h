@@ -111,6 +111,15 @@ int cli_connect(const struct cli *cli, struct ts_client **out);
 int cli_request(const struct cli *cli, struct ts_client *c, const Twinsnap__Request *rq,
 		int timeout_ms, const char *progress, Twinsnap__Reply **reply);
 
+/*
+ * cli_request() in two halves (ts_client_send/ts_client_recv): one request
+ * out at a time, each cli_send() followed by one cli_recv().  Failures are
+ * reported as cli_request() reports them.
+ */
+int cli_send(const struct cli *cli, struct ts_client *c, const Twinsnap__Request *rq);
+int cli_recv(const struct cli *cli, struct ts_client *c, int timeout_ms, const char *progress,
+	     Twinsnap__Reply **reply);
+
 /** cli_connect() + cli_request() + close. */
 int cli_call(const struct cli *cli, const Twinsnap__Request *rq, int timeout_ms,
 	     const char *progress, Twinsnap__Reply **reply);

@@ -339,8 +339,11 @@ static void list_out_free(struct list_out *out)
 
 /*
  * The agent answers a page at a time (an IPC message is bounded); ask after
- * the last row until it says there is no more.  A failure after rows went
- * out with --json ends the document with an "error" member (cli_fail()).
+ * the last row until it says there is no more.  The next page is asked for
+ * as soon as a page is in, before it is printed, so that the agent reads
+ * and packs one page while this prints the one before.  A failure after
+ * rows went out with --json ends the document with an "error" member
+ * (cli_fail()).
  */
 int snap_cmd_list(const struct cli *cli, int argc, char **argv)
 {
@@ -365,11 +368,13 @@ int snap_cmd_list(const struct cli *cli, int argc, char **argv)
 	rq.snapshot_list = &lr;
 	if ((rc = cli_connect(&out.cli, &c)) != EXIT_OK)
 		goto out_args;
+	if ((rc = cli_send(&out.cli, c, &rq)) != EXIT_OK)
+		goto out;
 	while (more) {
 		Twinsnap__Reply *r = NULL;
 		const Twinsnap__SnapshotListReply *l;
 
-		rc = cli_request(&out.cli, c, &rq, CLI_TIMEOUT_MS, NULL, &r);
+		rc = cli_recv(&out.cli, c, CLI_TIMEOUT_MS, NULL, &r);
 		if (rc != EXIT_OK ||
 		    (rc = cli_expect(&out.cli, r, TWINSNAP__REPLY__BODY_SNAPSHOT_LIST)) != EXIT_OK)
 			goto out;
@@ -382,6 +387,10 @@ int snap_cmd_list(const struct cli *cli, int argc, char **argv)
 			lr.after_set = true;
 			lr.after_created_ms = last->created_at_ms;
 			lr.after_id = last->id;
+			if ((rc = cli_send(&out.cli, c, &rq)) != EXIT_OK) {
+				twinsnap__reply__free_unpacked(r, NULL);
+				goto out;
+			}
 		}
 		list_take(&out, r);     /* owns r now, and keeps it until the next page */
 	}
