@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "twinsnap_text.h"
+
 #define JSTREAM_FLAGS JSON_C_TO_STRING_NOSLASHESCAPE
 
 static const char spaces[2 * JSTREAM_MAX_DEPTH + 1] = "                ";
@@ -66,7 +68,63 @@ static void newline(struct jstream *js, int depth)
 	js->len += n + 1;
 }
 
-static void put_quoted(struct jstream *js, const char *s);
+/*
+ * @s quoted as json-c quotes it (NOSLASHESCAPE): the two-letter escapes,
+ * other controls as \u00xx, the rest as it is.  Returns whether it was
+ * all ASCII (then it is valid UTF-8 without a second look).
+ */
+static bool put_quoted(struct jstream *js, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char c, high = 0;
+	const char *run = s;
+
+	putch(js, '"');
+	for (;;) {
+		char esc[6] = { '\\', 0 };
+		size_t n = 2;
+
+		while ((c = (unsigned char)*s) >= 0x20 && c != '"' && c != '\\') {
+			high |= c;
+			s++;
+		}
+		put(js, run, (size_t)(s - run));
+		if (c == '\0')
+			break;
+		switch (c) {
+		case '\b': esc[1] = 'b'; break;
+		case '\f': esc[1] = 'f'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		case '"': esc[1] = '"'; break;
+		case '\\': esc[1] = '\\'; break;
+		default:
+			memcpy(esc + 1, "u00", 3);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 0xf];
+			n = 6;
+		}
+		put(js, esc, n);
+		run = ++s;
+	}
+	putch(js, '"');
+	return !(high & 0x80);
+}
+
+/* A string or key; invalid UTF-8, which JSON cannot carry, as U+FFFD (text_utf8_fix()). */
+static void put_text(struct jstream *js, const char *s)
+{
+	size_t mark = js->len;
+	char *fixed;
+
+	if (put_quoted(js, s) || text_utf8_valid(s))
+		return;
+	js->len = mark;
+	fixed = text_utf8_fix(s);
+	put_quoted(js, fixed);
+	free(fixed);
+}
 
 /* Before a value: after its key, nothing; in an array, the separator and its line. */
 static void value_prefix(struct jstream *js)
@@ -151,7 +209,8 @@ void jstream_close(struct jstream *js, char bracket)
 		spill(js);      /* a row is whole */
 }
 
-void jstream_key(struct jstream *js, const char *key)
+/* The separator and line before a member; the key is next. */
+static void key_prefix(struct jstream *js)
 {
 	int d = js->depth;
 
@@ -161,52 +220,34 @@ void jstream_key(struct jstream *js, const char *key)
 		putch(js, ',');
 	js->has_items[d - 1] = true;
 	newline(js, d);
-	put_quoted(js, key);
-	putch(js, ':');
 	js->after_key = true;
 }
 
-/* As json-c escapes (NOSLASHESCAPE): the two-letter escapes, other controls as \u00xx. */
-static void put_quoted(struct jstream *js, const char *s)
+void jstream_key(struct jstream *js, const char *key)
 {
-	static const char hex[] = "0123456789abcdef";
-	const char *run = s;
-
-	putch(js, '"');
-	for (;; s++) {
-		unsigned char c = (unsigned char)*s;
-		char esc[7] = { '\\', 0 };
-		size_t n = 2;
-
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		put(js, run, (size_t)(s - run));
-		run = s + 1;
-		switch (c) {
-		case '\0':
-			putch(js, '"');
-			return;
-		case '\b': esc[1] = 'b'; break;
-		case '\f': esc[1] = 'f'; break;
-		case '\n': esc[1] = 'n'; break;
-		case '\r': esc[1] = 'r'; break;
-		case '\t': esc[1] = 't'; break;
-		case '"': esc[1] = '"'; break;
-		case '\\': esc[1] = '\\'; break;
-		default:
-			memcpy(esc + 1, "u00", 3);
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 0xf];
-			n = 6;
-		}
-		put(js, esc, n);
-	}
+	key_prefix(js);
+	put_text(js, key);
+	putch(js, ':');
 }
+
+void jstream_key_plain(struct jstream *js, const char *key)
+{
+	size_t len = strlen(key);
+
+	key_prefix(js);
+	reserve(js, len + 3);
+	js->buf[js->len++] = '"';
+	memcpy(js->buf + js->len, key, len);
+	js->len += len;
+	js->buf[js->len++] = '"';
+	js->buf[js->len++] = ':';
+}
+
 
 void jstream_str(struct jstream *js, const char *s)
 {
 	value_prefix(js);
-	put_quoted(js, s);
+	put_text(js, s);
 }
 
 void jstream_u64(struct jstream *js, uint64_t v)

@@ -51,12 +51,14 @@ void jstream_row(struct jstream *js, struct json_object *row);
  * jstream_key() and one value (a string, a number, or a container opened
  * with jstream_open() and closed with jstream_close()), then
  * jstream_close(js, '}').  Keys and string values are escaped as json-c
- * escapes them and must be valid UTF-8 (text_utf8_fix() what is not).
+ * escapes them; invalid UTF-8 in them becomes U+FFFD (text_utf8_fix()).
  * Containers nest at most JSTREAM_MAX_DEPTH deep; a misuse is a bug (abort).
  */
 void jstream_open(struct jstream *js, char bracket);    /* '{' or '[' */
 void jstream_close(struct jstream *js, char bracket);   /* '}' or ']' */
 void jstream_key(struct jstream *js, const char *key);
+/** A key that needs no escaping (a literal of our own: ASCII, no '"', '\\' or controls). */
+void jstream_key_plain(struct jstream *js, const char *key);
 void jstream_str(struct jstream *js, const char *s);
 void jstream_u64(struct jstream *js, uint64_t v);
 

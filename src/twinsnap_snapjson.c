@@ -105,31 +105,18 @@ struct json_object *snapjson_object(const Twinsnap__Snapshot *s)
 
 /* ---- written straight into a list ------------------------------------------------- */
 
-static void put_str(struct jstream *js, const char *s)
-{
-	char *fixed;
-
-	if (text_utf8_valid(s)) {
-		jstream_str(js, s);
-		return;
-	}
-	fixed = text_utf8_fix(s);
-	jstream_str(js, fixed);
-	free(fixed);
-}
-
 static void put_member(struct jstream *js, const char *key, const char *value)
 {
-	jstream_key(js, key);
-	put_str(js, value);
+	jstream_key_plain(js, key);
+	jstream_str(js, value);
 }
 
 static void put_str_array(struct jstream *js, const char *key, char *const *v, size_t n)
 {
-	jstream_key(js, key);
+	jstream_key_plain(js, key);
 	jstream_open(js, '[');
 	for (size_t i = 0; i < n; i++)
-		put_str(js, v[i]);
+		jstream_str(js, v[i]);
 	jstream_close(js, ']');
 }
 
@@ -178,7 +165,7 @@ void snapjson_write(struct jstream *js, const Twinsnap__Snapshot *s)
 	put_str_array(js, "committed_on", s->committed_on, s->n_committed_on);
 	put_member(js, "phase", s->phase);
 	put_member(js, "consistency_requested", snapjson_requested(s));
-	jstream_key(js, "volume_bytes");
+	jstream_key_plain(js, "volume_bytes");
 	jstream_open(js, '{');
 	for (size_t i = 0; i < n; i++) {
 		jstream_key(js, s->volumes[i]);
