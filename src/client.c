@@ -13,6 +13,7 @@
 struct ts_client {
 	qb_ipcc_connection_t *conn;
 	int32_t next_id;
+	uint8_t *resp;          /* TS_IPC_MAX_MSG, for every reply on this connection */
 };
 
 int ts_client_connect(const char *service, struct ts_client **out)
@@ -38,6 +39,7 @@ void ts_client_close(struct ts_client *c)
 	if (!c)
 		return;
 	qb_ipcc_disconnect(c->conn);
+	free(c->resp);
 	free(c);
 }
 
@@ -88,30 +90,26 @@ static ssize_t recv_reply(struct ts_client *c, uint8_t *buf, int timeout_ms)
 	}
 }
 
+/*
+ * The reply buffer is the connection's, kept from one reply to the next: a
+ * list is dozens of replies of up to 1 MiB, and a fresh buffer each time
+ * costs an mmap, its page faults and a munmap.
+ */
 int ts_client_recv(struct ts_client *c, int timeout_ms, Twinsnap__Reply **reply)
 {
-	uint8_t *resp = malloc(TS_IPC_MAX_MSG);
-	struct qb_ipc_response_header *rh = (void *)resp;
+	struct qb_ipc_response_header *rh;
 	ssize_t n;
-	int rc = 0;
 
-	if (!resp)
+	if (!c->resp && !(c->resp = malloc(TS_IPC_MAX_MSG)))
 		return -ENOMEM;
-	n = recv_reply(c, resp, timeout_ms);
-	if (n < 0) {
-		rc = (int)n;
-		goto out;
-	}
-	if ((size_t)n < sizeof(*rh) || rh->size != n) {
-		rc = -EPROTO;
-		goto out;
-	}
-	*reply = twinsnap__reply__unpack(NULL, (size_t)n - sizeof(*rh), resp + sizeof(*rh));
-	if (!*reply)
-		rc = -EPROTO;
-out:
-	free(resp);
-	return rc;
+	rh = (void *)c->resp;
+	n = recv_reply(c, c->resp, timeout_ms);
+	if (n < 0)
+		return (int)n;
+	if ((size_t)n < sizeof(*rh) || rh->size != n)
+		return -EPROTO;
+	*reply = twinsnap__reply__unpack(NULL, (size_t)n - sizeof(*rh), c->resp + sizeof(*rh));
+	return *reply ? 0 : -EPROTO;
 }
 
 int ts_client_call(struct ts_client *c, const Twinsnap__Request *rq, int timeout_ms,

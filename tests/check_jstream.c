@@ -11,9 +11,11 @@
 
 #include <check.h>
 #include <json-c/json.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "check_common.h"
 #include "twinsnap_jstream.h"
@@ -261,6 +263,33 @@ START_TEST(test_snapshot_rows_by_hand)
 }
 END_TEST
 
+/* The list's created_at: the same characters strftime() gives, over the years. */
+START_TEST(test_time_utc)
+{
+	static const int64_t fixed[] = {
+		0, -1, -999, -1000, -1001, 1, 999, 1000, 951782400000 /* 2000-02-29 */,
+		4102444799999, 253402300799999 /* 9999-12-31T23:59:59 */, 253402300800000,
+		-62167219200000 /* 0000-01-01 */, -62167219200001, -30610224000000 /* 1000-01-01 */,
+		-30610224000001, INT64_MAX, INT64_MIN,
+	};
+
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]) + 200000; i++) {
+		int64_t ms = i < sizeof(fixed) / sizeof(fixed[0]) ? fixed[i]
+			   : (int64_t)(i * 2654435761u % 4000000u) * 86400123 - 100000000000000;
+		int64_t secs = ms / 1000 - (ms % 1000 < 0);
+		time_t t = (time_t)secs;
+		char got[TEXT_TIME_LEN], want[TEXT_TIME_LEN] = "?";
+		struct tm tm;
+
+		text_time_utc(ms, got);
+		if (gmtime_r(&t, &tm) && !strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%SZ", &tm))
+			strcpy(want, "?");
+		ck_assert_msg(strcmp(got, want) == 0, "%lld ms: %s, strftime %s", (long long)ms,
+			      got, want);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("jstream");
@@ -270,5 +299,6 @@ int main(void)
 	TS_ADD_TEST(s, test_pretty_lines);
 	TS_ADD_TEST(s, test_error_ends_the_document);
 	TS_ADD_TEST(s, test_snapshot_rows_by_hand);
+	TS_ADD_TEST(s, test_time_utc);
 	return ts_run_suite(s);
 }
