@@ -4,6 +4,7 @@
 #include "client.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <qb/qbipcc.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,7 +96,8 @@ static ssize_t recv_reply(struct ts_client *c, uint8_t *buf, int timeout_ms)
  * list is dozens of replies of up to 1 MiB, and a fresh buffer each time
  * costs an mmap, its page faults and a munmap.
  */
-int ts_client_recv(struct ts_client *c, int timeout_ms, Twinsnap__Reply **reply)
+static int recv_unpack(struct ts_client *c, int timeout_ms, ProtobufCAllocator *alloc,
+		       Twinsnap__Reply **reply)
 {
 	struct qb_ipc_response_header *rh;
 	ssize_t n;
@@ -108,8 +110,113 @@ int ts_client_recv(struct ts_client *c, int timeout_ms, Twinsnap__Reply **reply)
 		return (int)n;
 	if ((size_t)n < sizeof(*rh) || rh->size != n)
 		return -EPROTO;
-	*reply = twinsnap__reply__unpack(NULL, (size_t)n - sizeof(*rh), c->resp + sizeof(*rh));
+	*reply = twinsnap__reply__unpack(alloc, (size_t)n - sizeof(*rh), c->resp + sizeof(*rh));
 	return *reply ? 0 : -EPROTO;
+}
+
+int ts_client_recv(struct ts_client *c, int timeout_ms, Twinsnap__Reply **reply)
+{
+	return recv_unpack(c, timeout_ms, NULL, reply);
+}
+
+/* ---- arena --------------------------------------------------------------------- */
+
+#define ARENA_CHUNK (1u << 20)
+#define ARENA_ALIGN 16u
+
+/* Chunks in a list, the one being filled first; big requests get their own. */
+struct chunk {
+	struct chunk *next;
+	size_t size, used;
+	_Alignas(ARENA_ALIGN) unsigned char data[];
+};
+
+struct ts_arena {
+	ProtobufCAllocator pc;          /* what protobuf-c is given */
+	struct chunk *chunks;
+	bool failed;                    /* out of memory since the last reset */
+};
+
+static void *arena_alloc(void *data, size_t size)
+{
+	struct ts_arena *a = data;
+	struct chunk *k = a->chunks;
+	size_t need = (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+
+	if (need < size)
+		return NULL;
+	if (!k || k->size - k->used < need) {
+		size_t sz = need > ARENA_CHUNK ? need : ARENA_CHUNK;
+
+		if (!(k = malloc(sizeof(*k) + sz))) {
+			a->failed = true;
+			return NULL;
+		}
+		k->size = sz;
+		k->used = 0;
+		k->next = a->chunks;
+		a->chunks = k;
+	}
+	k->used += need;
+	return k->data + k->used - need;
+}
+
+static void arena_free(void *data, void *p)
+{
+	(void)data;
+	(void)p;        /* all of it goes at the next reset */
+}
+
+/* Back to empty, keeping one chunk for what comes next. */
+static void arena_reset(struct ts_arena *a)
+{
+	struct chunk *k = a->chunks, *keep = NULL;
+
+	while (k) {
+		struct chunk *next = k->next;
+
+		if (!keep && k->size == ARENA_CHUNK) {
+			keep = k;
+			keep->used = 0;
+			keep->next = NULL;
+		} else {
+			free(k);
+		}
+		k = next;
+	}
+	a->chunks = keep;
+	a->failed = false;
+}
+
+struct ts_arena *ts_arena_create(void)
+{
+	struct ts_arena *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return NULL;
+	a->pc.alloc = arena_alloc;
+	a->pc.free = arena_free;
+	a->pc.allocator_data = a;
+	return a;
+}
+
+void ts_arena_destroy(struct ts_arena *a)
+{
+	if (!a)
+		return;
+	arena_reset(a);
+	free(a->chunks);
+	free(a);
+}
+
+int ts_client_recv_arena(struct ts_client *c, int timeout_ms, struct ts_arena *a,
+			 Twinsnap__Reply **reply)
+{
+	int rc;
+
+	arena_reset(a);
+	rc = recv_unpack(c, timeout_ms, &a->pc, reply);
+	return rc == -EPROTO && a->failed ? -ENOMEM : rc;
 }
 
 int ts_client_call(struct ts_client *c, const Twinsnap__Request *rq, int timeout_ms,

@@ -266,8 +266,8 @@ int cli_connect(const struct cli *cli, struct ts_client **out)
 	return EXIT_OK;
 }
 
-/* The agent's refusal or failure, as it worded it. */
-static int agent_error(const struct cli *cli, Twinsnap__Reply *r)
+/* The agent's refusal or failure, as it worded it; @r is freed unless in an arena. */
+static int agent_error(const struct cli *cli, Twinsnap__Reply *r, bool in_arena)
 {
 	int code = r->exit_code;
 
@@ -276,7 +276,8 @@ static int agent_error(const struct cli *cli, Twinsnap__Reply *r)
 		code = EXIT_FAILED;
 	cli_fail(cli, code, r->error_code[0] ? r->error_code : "failed", "%s",
 		 r->message[0] ? r->message : "twinsnapd reported a failure without a reason");
-	twinsnap__reply__free_unpacked(r, NULL);
+	if (!in_arena)
+		twinsnap__reply__free_unpacked(r, NULL);
 	return code;
 }
 
@@ -302,23 +303,36 @@ int cli_send(const struct cli *cli, struct ts_client *c, const Twinsnap__Request
 		      : EXIT_OK;
 }
 
-int cli_recv(const struct cli *cli, struct ts_client *c, int timeout_ms, const char *progress,
-	     Twinsnap__Reply **reply)
+static int recv_checked(const struct cli *cli, struct ts_client *c, int timeout_ms,
+			const char *progress, struct ts_arena *arena, Twinsnap__Reply **reply)
 {
 	struct progress p;
 	int rc;
 
 	progress_start(&p, progress);
-	rc = ts_client_recv(c, timeout_ms, reply);
+	rc = arena ? ts_client_recv_arena(c, timeout_ms, arena, reply)
+		   : ts_client_recv(c, timeout_ms, reply);
 	progress_stop(&p);
 	if (rc < 0)
 		return ipc_failure(cli, rc, timeout_ms);
 	if ((*reply)->exit_code != EXIT_OK) {
-		rc = agent_error(cli, *reply);
+		rc = agent_error(cli, *reply, arena != NULL);
 		*reply = NULL;
 		return rc;
 	}
 	return EXIT_OK;
+}
+
+int cli_recv(const struct cli *cli, struct ts_client *c, int timeout_ms, const char *progress,
+	     Twinsnap__Reply **reply)
+{
+	return recv_checked(cli, c, timeout_ms, progress, NULL, reply);
+}
+
+int cli_recv_arena(const struct cli *cli, struct ts_client *c, int timeout_ms,
+		   struct ts_arena *arena, Twinsnap__Reply **reply)
+{
+	return recv_checked(cli, c, timeout_ms, NULL, arena, reply);
 }
 
 int cli_request(const struct cli *cli, struct ts_client *c, const Twinsnap__Request *rq,
@@ -344,11 +358,20 @@ int cli_call(const struct cli *cli, const Twinsnap__Request *rq, int timeout_ms,
 	return rc;
 }
 
-int cli_expect(const struct cli *cli, Twinsnap__Reply *r, Twinsnap__Reply__BodyCase body)
+int cli_expect_kept(const struct cli *cli, const Twinsnap__Reply *r,
+		    Twinsnap__Reply__BodyCase body)
 {
 	if (r->body_case == body)
 		return EXIT_OK;
-	twinsnap__reply__free_unpacked(r, NULL);
 	return cli_fail(cli, EXIT_FAILED, "bad_reply",
 			"unexpected reply from twinsnapd (is it the same version as twinsnap?)");
+}
+
+int cli_expect(const struct cli *cli, Twinsnap__Reply *r, Twinsnap__Reply__BodyCase body)
+{
+	int rc = cli_expect_kept(cli, r, body);
+
+	if (rc != EXIT_OK)
+		twinsnap__reply__free_unpacked(r, NULL);
+	return rc;
 }

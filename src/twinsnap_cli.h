@@ -120,6 +120,10 @@ int cli_send(const struct cli *cli, struct ts_client *c, const Twinsnap__Request
 int cli_recv(const struct cli *cli, struct ts_client *c, int timeout_ms, const char *progress,
 	     Twinsnap__Reply **reply);
 
+/** cli_recv() into @arena (ts_client_recv_arena()): nothing of *@reply is freed, ever. */
+int cli_recv_arena(const struct cli *cli, struct ts_client *c, int timeout_ms,
+		   struct ts_arena *arena, Twinsnap__Reply **reply);
+
 /** cli_connect() + cli_request() + close. */
 int cli_call(const struct cli *cli, const Twinsnap__Request *rq, int timeout_ms,
 	     const char *progress, Twinsnap__Reply **reply);
@@ -129,6 +133,10 @@ int cli_call(const struct cli *cli, const Twinsnap__Request *rq, int timeout_ms,
  * reply" (EXIT_FAILED).
  */
 int cli_expect(const struct cli *cli, Twinsnap__Reply *r, Twinsnap__Reply__BodyCase body);
+
+/** cli_expect() that never frees @r (a reply in an arena). */
+int cli_expect_kept(const struct cli *cli, const Twinsnap__Reply *r,
+		    Twinsnap__Reply__BodyCase body);
 
 /* ---- command modules ------------------------------------------------------------ */
 

@@ -274,14 +274,16 @@ static int list_check(const struct cli *cli, const struct cli_args *a)
 /*
  * Where the pages go.  The table needs every row for its column widths, so
  * it keeps the pages; --json streams each page's rows as they arrive, in
- * the very bytes of one json-c document of all rows.
+ * the very bytes of one json-c document of all rows, and needs a page only
+ * until it is printed: the pages are unpacked into one arena, emptied by
+ * the next page.
  */
 struct list_out {
 	struct cli cli;                 /* the caller's, with .stream set for --json */
 	struct jstream js;
+	struct ts_arena *arena;         /* --json */
 	Twinsnap__Reply **pages;        /* the table's */
 	size_t n_pages, cap, n_rows;
-	Twinsnap__Reply *last;          /* --json: the page printed last (the cursor points into it) */
 };
 
 static void list_take(struct list_out *out, Twinsnap__Reply *r)
@@ -304,9 +306,6 @@ static void list_take(struct list_out *out, Twinsnap__Reply *r)
 	for (size_t i = 0; i < l->n_snapshots; i++)
 		snapjson_write(&out->js, l->snapshots[i]);
 	jstream_flush(&out->js);       /* a reader sees each page as it comes */
-	if (out->last)
-		twinsnap__reply__free_unpacked(out->last, NULL);
-	out->last = r;
 }
 
 static void list_finish(struct list_out *out)
@@ -333,8 +332,30 @@ static void list_out_free(struct list_out *out)
 	for (size_t p = 0; p < out->n_pages; p++)
 		twinsnap__reply__free_unpacked(out->pages[p], NULL);
 	free(out->pages);
-	if (out->last)
-		twinsnap__reply__free_unpacked(out->last, NULL);
+	ts_arena_destroy(out->arena);
+}
+
+/* The next page: into the arena with --json, on its own for the table. */
+static int list_recv(struct list_out *out, struct ts_client *c, Twinsnap__Reply **r)
+{
+	int rc;
+
+	if (!out->arena) {
+		rc = cli_recv(&out->cli, c, CLI_TIMEOUT_MS, NULL, r);
+		if (rc == EXIT_OK)
+			rc = cli_expect(&out->cli, *r, TWINSNAP__REPLY__BODY_SNAPSHOT_LIST);
+		return rc;
+	}
+	rc = cli_recv_arena(&out->cli, c, CLI_TIMEOUT_MS, out->arena, r);
+	if (rc == EXIT_OK)
+		rc = cli_expect_kept(&out->cli, *r, TWINSNAP__REPLY__BODY_SNAPSHOT_LIST);
+	return rc;
+}
+
+static void list_drop(struct list_out *out, Twinsnap__Reply *r)
+{
+	if (!out->arena)
+		twinsnap__reply__free_unpacked(r, NULL);
 }
 
 /*
@@ -360,6 +381,8 @@ int snap_cmd_list(const struct cli *cli, int argc, char **argv)
 	if (rc != EXIT_OK)
 		goto out_args;
 	out.cli.stream = &out.js;
+	if (cli->json && !(out.arena = ts_arena_create()))
+		abort();        /* as any allocation of the CLI's */
 	if (a.opt[LS_VM].set)
 		lr.vm = (char *)a.opt[LS_VM].value;
 	if (a.opt[LS_STATE].set)
@@ -374,9 +397,7 @@ int snap_cmd_list(const struct cli *cli, int argc, char **argv)
 		Twinsnap__Reply *r = NULL;
 		const Twinsnap__SnapshotListReply *l;
 
-		rc = cli_recv(&out.cli, c, CLI_TIMEOUT_MS, NULL, &r);
-		if (rc != EXIT_OK ||
-		    (rc = cli_expect(&out.cli, r, TWINSNAP__REPLY__BODY_SNAPSHOT_LIST)) != EXIT_OK)
+		if ((rc = list_recv(&out, c, &r)) != EXIT_OK)
 			goto out;
 		l = r->snapshot_list;
 		/* a page without rows cannot move the cursor: stop rather than loop */
@@ -388,11 +409,11 @@ int snap_cmd_list(const struct cli *cli, int argc, char **argv)
 			lr.after_created_ms = last->created_at_ms;
 			lr.after_id = last->id;
 			if ((rc = cli_send(&out.cli, c, &rq)) != EXIT_OK) {
-				twinsnap__reply__free_unpacked(r, NULL);
+				list_drop(&out, r);
 				goto out;
 			}
 		}
-		list_take(&out, r);     /* owns r now, and keeps it until the next page */
+		list_take(&out, r);     /* prints it (--json), or keeps it (the table) */
 	}
 	list_finish(&out);
 out:
