@@ -5,9 +5,11 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <qb/qbipcc.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "adapters/ipc_server.h"
 
@@ -69,33 +71,38 @@ int ts_client_send(struct ts_client *c, const Twinsnap__Request *rq)
 /*
  * The wait is cut in slices: between two, a connection the agent dropped
  * (it stopped or crashed) ends it at once instead of after @timeout_ms.
+ * The deadline is on the clock: a recv may also come back early, without
+ * an answer (-EAGAIN), and is then just tried again.
  */
 #define RECV_SLICE_MS 1000
 
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static ssize_t recv_reply(struct ts_client *c, uint8_t *buf, int timeout_ms)
 {
-	int left = timeout_ms;
-	ssize_t n;
+	int64_t deadline = mono_ms() + timeout_ms;
 
 	for (;;) {
-		int now = left > RECV_SLICE_MS ? RECV_SLICE_MS : left;
+		int64_t left = deadline - mono_ms();
+		ssize_t n;
 
-		n = qb_ipcc_recv(c->conn, buf, TS_IPC_MAX_MSG, now);
-		if (n != -ETIMEDOUT && n != -EAGAIN)
-			return n;
-		left -= now;
 		if (left <= 0)
 			return -ETIMEDOUT;
+		n = qb_ipcc_recv(c->conn, buf, TS_IPC_MAX_MSG,
+				 (int32_t)(left > RECV_SLICE_MS ? RECV_SLICE_MS : left));
+		if (n != -ETIMEDOUT && n != -EAGAIN)
+			return n;
 		if (!qb_ipcc_is_connected(c->conn))
 			return -ENOTCONN;
 	}
 }
 
-/*
- * The reply buffer is the connection's, kept from one reply to the next: a
- * list is dozens of replies of up to 1 MiB, and a fresh buffer each time
- * costs an mmap, its page faults and a munmap.
- */
 static int recv_unpack(struct ts_client *c, int timeout_ms, ProtobufCAllocator *alloc,
 		       Twinsnap__Reply **reply)
 {
