@@ -845,37 +845,41 @@ static void handle_create(struct ts_agent *a, uint32_t origin, struct ts_cluster
 
 /* ---- reconciliation --------------------------------------------------------------------- */
 
-static enum ts_peer_view view_of_row(const struct ts_snapshot *s)
+static enum ts_peer_view view_of_phase(enum ts_snap_phase phase)
 {
-	if (s->phase == TS_PH_NORMAL)
+	if (phase == TS_PH_NORMAL)
 		return TS_VIEW_NORMAL;
-	return s->phase == TS_PH_PENDING ? TS_VIEW_PENDING : TS_VIEW_BROKEN;
+	return phase == TS_PH_PENDING ? TS_VIEW_PENDING : TS_VIEW_BROKEN;
 }
 
 #define DIGEST_PART 2048         /* entries per DIGEST part: ~100 KB on the wire */
 
+#define WALK_PAGE 4096
+
 /*
  * Call @fn for every catalog row in @state (-1: all), read a page at a time
- * so the catalog's size does not matter.  @fn may change or remove rows.
+ * so the catalog's size does not matter.  @fn gets the row's key and phase
+ * only (ts_catalog_get() for the rest, where it acts): a walk runs at every
+ * membership change and reads the catalog's index, not its rows.  @fn may
+ * change or remove rows.
  */
 static void walk_rows(struct ts_agent *a, int state,
-		      void (*fn)(struct ts_agent *a, const struct ts_snapshot *row, void *ctx),
+		      void (*fn)(struct ts_agent *a, const struct ts_catalog_key *row, void *ctx),
 		      void *ctx)
 {
 	struct ts_catalog_cursor cur = TS_CATALOG_CURSOR_START;
+	struct ts_catalog_key *keys = ts_xcalloc(WALK_PAGE, sizeof(*keys));
 	bool more = true;
 
 	while (more) {
-		struct ts_snapshot *rows = NULL;
 		size_t n = 0;
 
-		if (ts_catalog_list_page(a->catalog, NULL, state, &cur, 1024, &rows, &n,
-					 &more) < 0)
-			return;
+		if (ts_catalog_keys_page(a->catalog, state, &cur, WALK_PAGE, keys, &n, &more) < 0)
+			break;
 		for (size_t i = 0; i < n; i++)
-			fn(a, &rows[i], ctx);
-		ts_catalog_rows_free(rows, n);
+			fn(a, &keys[i], ctx);
 	}
+	free(keys);
 }
 
 /* A digest on its way out: the part being filled and the parts sent. */
@@ -907,9 +911,9 @@ static void digest_add(struct ts_agent *a, struct digest_out *o, const char *id,
 		digest_flush(a, o, true);
 }
 
-static void digest_row(struct ts_agent *a, const struct ts_snapshot *row, void *ctx)
+static void digest_row(struct ts_agent *a, const struct ts_catalog_key *row, void *ctx)
 {
-	digest_add(a, ctx, row->id, view_of_row(row));
+	digest_add(a, ctx, row->id, view_of_phase(row->phase));
 }
 
 /*
@@ -954,7 +958,7 @@ static void digest_acc_reset(struct ts_digest_acc *d)
 	memset(d, 0, sizeof(*d));
 }
 
-static void reconcile_row(struct ts_agent *a, const struct ts_snapshot *listed, void *ctx)
+static void reconcile_row(struct ts_agent *a, const struct ts_catalog_key *listed, void *ctx)
 {
 	struct ts_snap_event ev = { .kind = TS_EV_RECONCILE };
 	struct ts_snapshot row;
@@ -1198,7 +1202,7 @@ static void resume_intents(struct ts_agent *a)
 	free(in);
 }
 
-static void recover_row(struct ts_agent *a, const struct ts_snapshot *listed, void *ctx)
+static void recover_row(struct ts_agent *a, const struct ts_catalog_key *listed, void *ctx)
 {
 	struct ts_snap_event ev = { .kind = TS_EV_RESTART };
 	struct ts_snapshot row;

@@ -198,22 +198,20 @@ void ts_snap_ipc_create(struct ts_agent *a, struct ts_ipc_req *req, const Twinsn
 
 /* A page of `snapshot list`: at most this many rows, and well inside one
  * IPC message (TS_IPC_MAX_MSG) even with the longest names. */
-#define LIST_PAGE_ROWS 2000
+#define LIST_PAGE_ROWS 3000
 #define LIST_PAGE_BYTES (TS_IPC_MAX_MSG / 2)
+#define LIST_ROW_HINT 160       /* bytes of an ordinary packed row, to size the buffer */
 
 void ts_snap_ipc_list(struct ts_agent *a, struct ts_ipc_req *req, const Twinsnap__Request *rq)
 {
 	const Twinsnap__SnapshotListRequest *l = rq->snapshot_list;
-	Twinsnap__Reply r = TWINSNAP__REPLY__INIT;
-	Twinsnap__SnapshotListReply lr = TWINSNAP__SNAPSHOT_LIST_REPLY__INIT;
 	struct ts_catalog_cursor cur = TS_CATALOG_CURSOR_START;
+	struct ts_wire_list_reply w;
 	struct ts_snapshot *rows = NULL;
-	struct ts_wire_snap_pb *pbs;
-	Twinsnap__Snapshot **ptrs;
-	const char *(*names)[TS_NODE_PAIR];
 	const char *vm = l->vm && l->vm[0] ? l->vm : NULL;
+	const uint8_t *out;
 	int state = -1;
-	size_t n = 0, bytes = 0;
+	size_t n = 0, bytes = 0, len;
 	bool more = false;
 
 	if (l->state && l->state[0]) {
@@ -244,29 +242,27 @@ void ts_snap_ipc_list(struct ts_agent *a, struct ts_ipc_req *req, const Twinsnap
 		ts_agent_reply_error(req, EXIT_FAILED, "catalog", "cannot read the catalog");
 		return;
 	}
-	pbs = ts_xcalloc(n + 1, sizeof(*pbs));
-	ptrs = ts_xcalloc(n + 1, sizeof(*ptrs));
-	names = ts_xcalloc(n + 1, sizeof(*names));
+	/* each row is sized once (for the budget) and packed once, into the reply */
+	ts_wire_list_reply_init(&w, n * LIST_ROW_HINT);
 	for (size_t i = 0; i < n; i++) {
-		size_t k = committed_on(a, &rows[i], names[i]);
+		const char *names[TS_NODE_PAIR];
+		size_t k = committed_on(a, &rows[i], names), packed;
+		struct ts_wire_snap_pb pb;
 
-		ts_wire_snapshot_to_pb(&rows[i], names[i], k, &pbs[i]);
+		ts_wire_snapshot_to_pb(&rows[i], names, k, &pb);
+		packed = twinsnap__snapshot__get_packed_size(&pb.pb);
 		/* the reply must fit one IPC message: stop early, the client asks on */
-		bytes += twinsnap__snapshot__get_packed_size(&pbs[i].pb) + 8;
+		bytes += ts_wire_list_reply_row_bytes(packed);
 		if (bytes > LIST_PAGE_BYTES && i > 0) {
 			more = true;
 			break;
 		}
-		ptrs[lr.n_snapshots++] = &pbs[i].pb;
+		ts_wire_list_reply_add(&w, &pb.pb, packed);
 	}
-	lr.snapshots = ptrs;
-	lr.more = more;
-	r.body_case = TWINSNAP__REPLY__BODY_SNAPSHOT_LIST;
-	r.snapshot_list = &lr;
-	ts_agent_send_reply(req, &r);
-	free(pbs);
-	free(ptrs);
-	free(names);
+	out = ts_wire_list_reply_finish(&w, more, &len);
+	if (ts_ipc_reply(req, out, len) < 0)
+		qb_log(LOG_INFO, "ipc: client went away before its reply");
+	ts_wire_list_reply_free(&w);
 	ts_catalog_rows_free(rows, n);
 }
 

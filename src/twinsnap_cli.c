@@ -41,14 +41,20 @@ static void vfail(const struct cli *cli, const char *err_code, const char *fmt, 
 	fprintf(stderr, "twinsnap: %s\n", safe);
 	free(safe);
 	if (cli->json) {
-		struct json_object *o = json_object_new_object(), *e = json_object_new_object();
+		struct json_object *o, *e = json_object_new_object();
 		char *fixed = text_utf8_fix(msg);
 
 		json_object_object_add(e, "code", json_object_new_string(err_code));
 		json_object_object_add(e, "message", json_object_new_string(fixed));
+		free(fixed);
+		if (cli->stream && cli->stream->open) {
+			/* rows are out already: one document still, with the error last */
+			jstream_end(cli->stream, e);
+			return;
+		}
+		o = json_object_new_object();
 		json_object_object_add(o, "error", e);
 		cli_print_json(cli, o);
-		free(fixed);
 	}
 }
 
@@ -260,8 +266,8 @@ int cli_connect(const struct cli *cli, struct ts_client **out)
 	return EXIT_OK;
 }
 
-/* The agent's refusal or failure, as it worded it. */
-static int agent_error(const struct cli *cli, Twinsnap__Reply *r)
+/* The agent's refusal or failure, as it worded it; @r is freed unless in an arena. */
+static int agent_error(const struct cli *cli, Twinsnap__Reply *r, bool in_arena)
 {
 	int code = r->exit_code;
 
@@ -270,19 +276,14 @@ static int agent_error(const struct cli *cli, Twinsnap__Reply *r)
 		code = EXIT_FAILED;
 	cli_fail(cli, code, r->error_code[0] ? r->error_code : "failed", "%s",
 		 r->message[0] ? r->message : "twinsnapd reported a failure without a reason");
-	twinsnap__reply__free_unpacked(r, NULL);
+	if (!in_arena)
+		twinsnap__reply__free_unpacked(r, NULL);
 	return code;
 }
 
-int cli_request(const struct cli *cli, struct ts_client *c, const Twinsnap__Request *rq,
-		int timeout_ms, const char *progress, Twinsnap__Reply **reply)
+/* A failure of the IPC itself (not the agent's answer), reported. */
+static int ipc_failure(const struct cli *cli, int rc, int timeout_ms)
 {
-	struct progress p;
-	int rc;
-
-	progress_start(&p, progress);
-	rc = ts_client_call(c, rq, timeout_ms, reply);
-	progress_stop(&p);
 	if (rc == -ETIMEDOUT)
 		return cli_fail(cli, EXIT_UNREACHABLE, "agent_unreachable",
 				"twinsnapd did not answer within %d s (it may still be working on it)",
@@ -290,15 +291,58 @@ int cli_request(const struct cli *cli, struct ts_client *c, const Twinsnap__Requ
 	if (rc == -ENOTCONN || rc == -ECONNRESET || rc == -EPIPE || rc == -ESHUTDOWN)
 		return cli_fail(cli, EXIT_UNREACHABLE, "agent_unreachable",
 				"lost the connection to twinsnapd (%s); did it stop?", strerror(-rc));
+	return cli_fail(cli, EXIT_UNREACHABLE, "agent_unreachable",
+			"no answer from twinsnapd: %s", strerror(-rc));
+}
+
+int cli_send(const struct cli *cli, struct ts_client *c, const Twinsnap__Request *rq)
+{
+	int rc = ts_client_send(c, rq);
+
+	return rc < 0 ? ipc_failure(cli, rc == -EAGAIN ? -ETIMEDOUT : rc, CLI_TIMEOUT_MS)
+		      : EXIT_OK;
+}
+
+static int recv_checked(const struct cli *cli, struct ts_client *c, int timeout_ms,
+			const char *progress, struct ts_arena *arena, Twinsnap__Reply **reply)
+{
+	struct progress p;
+	int rc;
+
+	progress_start(&p, progress);
+	rc = arena ? ts_client_recv_arena(c, timeout_ms, arena, reply)
+		   : ts_client_recv(c, timeout_ms, reply);
+	progress_stop(&p);
 	if (rc < 0)
-		return cli_fail(cli, EXIT_UNREACHABLE, "agent_unreachable",
-				"no answer from twinsnapd: %s", strerror(-rc));
+		return ipc_failure(cli, rc, timeout_ms);
 	if ((*reply)->exit_code != EXIT_OK) {
-		rc = agent_error(cli, *reply);
+		rc = agent_error(cli, *reply, arena != NULL);
 		*reply = NULL;
 		return rc;
 	}
 	return EXIT_OK;
+}
+
+int cli_recv(const struct cli *cli, struct ts_client *c, int timeout_ms, const char *progress,
+	     Twinsnap__Reply **reply)
+{
+	return recv_checked(cli, c, timeout_ms, progress, NULL, reply);
+}
+
+int cli_recv_arena(const struct cli *cli, struct ts_client *c, int timeout_ms,
+		   struct ts_arena *arena, Twinsnap__Reply **reply)
+{
+	return recv_checked(cli, c, timeout_ms, NULL, arena, reply);
+}
+
+int cli_request(const struct cli *cli, struct ts_client *c, const Twinsnap__Request *rq,
+		int timeout_ms, const char *progress, Twinsnap__Reply **reply)
+{
+	int rc = ts_client_send(c, rq);
+
+	if (rc < 0)
+		return ipc_failure(cli, rc == -EAGAIN ? -ETIMEDOUT : rc, timeout_ms);
+	return cli_recv(cli, c, timeout_ms, progress, reply);
 }
 
 int cli_call(const struct cli *cli, const Twinsnap__Request *rq, int timeout_ms,
@@ -314,11 +358,20 @@ int cli_call(const struct cli *cli, const Twinsnap__Request *rq, int timeout_ms,
 	return rc;
 }
 
-int cli_expect(const struct cli *cli, Twinsnap__Reply *r, Twinsnap__Reply__BodyCase body)
+int cli_expect_kept(const struct cli *cli, const Twinsnap__Reply *r,
+		    Twinsnap__Reply__BodyCase body)
 {
 	if (r->body_case == body)
 		return EXIT_OK;
-	twinsnap__reply__free_unpacked(r, NULL);
 	return cli_fail(cli, EXIT_FAILED, "bad_reply",
 			"unexpected reply from twinsnapd (is it the same version as twinsnap?)");
+}
+
+int cli_expect(const struct cli *cli, Twinsnap__Reply *r, Twinsnap__Reply__BodyCase body)
+{
+	int rc = cli_expect_kept(cli, r, body);
+
+	if (rc != EXIT_OK)
+		twinsnap__reply__free_unpacked(r, NULL);
+	return rc;
 }

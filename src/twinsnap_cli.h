@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "client.h"
+#include "twinsnap_jstream.h"
 
 enum {
 	EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_NOT_FOUND = 3,
@@ -27,6 +28,10 @@ struct cli {
 	bool json;
 	bool ndjson;            /* with json: one document per line (events --follow) */
 	const char *service;
+	/* with json: a document being streamed (snapshot list); once it is
+	 * open, a failure ends it with an "error" member instead of printing
+	 * a document of its own */
+	struct jstream *stream;
 };
 
 /** Print @o on stdout (pretty, or on one line for ndjson) and drop the reference. */
@@ -34,7 +39,8 @@ void cli_print_json(const struct cli *cli, struct json_object *o);
 
 /**
  * Report a failure: "twinsnap: MESSAGE" on stderr and, with --json,
- * {"error":{"code":@err_code,"message":…}} on stdout.  Returns @code.
+ * {"error":{"code":@err_code,"message":…}} on stdout (or, into an open
+ * cli->stream, its "error" member, which ends that document).  Returns @code.
  */
 int cli_fail(const struct cli *cli, int code, const char *err_code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -105,6 +111,19 @@ int cli_connect(const struct cli *cli, struct ts_client **out);
 int cli_request(const struct cli *cli, struct ts_client *c, const Twinsnap__Request *rq,
 		int timeout_ms, const char *progress, Twinsnap__Reply **reply);
 
+/*
+ * cli_request() in two halves (ts_client_send/ts_client_recv): one request
+ * out at a time, each cli_send() followed by one cli_recv().  Failures are
+ * reported as cli_request() reports them.
+ */
+int cli_send(const struct cli *cli, struct ts_client *c, const Twinsnap__Request *rq);
+int cli_recv(const struct cli *cli, struct ts_client *c, int timeout_ms, const char *progress,
+	     Twinsnap__Reply **reply);
+
+/** cli_recv() into @arena (ts_client_recv_arena()): nothing of *@reply is freed, ever. */
+int cli_recv_arena(const struct cli *cli, struct ts_client *c, int timeout_ms,
+		   struct ts_arena *arena, Twinsnap__Reply **reply);
+
 /** cli_connect() + cli_request() + close. */
 int cli_call(const struct cli *cli, const Twinsnap__Request *rq, int timeout_ms,
 	     const char *progress, Twinsnap__Reply **reply);
@@ -114,6 +133,10 @@ int cli_call(const struct cli *cli, const Twinsnap__Request *rq, int timeout_ms,
  * reply" (EXIT_FAILED).
  */
 int cli_expect(const struct cli *cli, Twinsnap__Reply *r, Twinsnap__Reply__BodyCase body);
+
+/** cli_expect() that never frees @r (a reply in an arena). */
+int cli_expect_kept(const struct cli *cli, const Twinsnap__Reply *r,
+		    Twinsnap__Reply__BodyCase body);
 
 /* ---- command modules ------------------------------------------------------------ */
 

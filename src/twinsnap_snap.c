@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "twinsnap_cli.h"
+#include "twinsnap_snapjson.h"
 #include "twinsnap_text.h"
 
 #define CREATE_TIMEOUT_MS 120000
@@ -70,104 +71,12 @@ static char *join(char *const *v, size_t n, const char *sep, const char *none)
 	return out;
 }
 
-/* A JSON string; invalid UTF-8 (which JSON cannot carry) becomes U+FFFD. */
-static struct json_object *jstr(const char *s)
-{
-	struct json_object *o;
-	char *fixed;
-
-	if (text_utf8_valid(s))
-		return json_object_new_string(s);
-	fixed = text_utf8_fix(s);
-	o = json_object_new_string(fixed);
-	free(fixed);
-	return o;
-}
-
-static struct json_object *jstr_array(char *const *v, size_t n)
-{
-	struct json_object *a = json_object_new_array();
-
-	for (size_t i = 0; i < n; i++)
-		json_object_array_add(a, jstr(v[i]));
-	return a;
-}
-
 static bool one_of(const char *s, const char *const *allowed)
 {
 	for (; *allowed; allowed++)
 		if (strcmp(s, *allowed) == 0)
 			return true;
 	return false;
-}
-
-/* ---- the snapshot, as CLI.md shows it -------------------------------------------- */
-
-static const char *requested_consistency(const Twinsnap__Snapshot *s)
-{
-	return s->consistency_requested[0] ? s->consistency_requested : "crash";
-}
-
-/*
- * The achieved consistency, NULL while there is none: it is settled at the
- * freeze, so before it (phase "created") whatever the field holds is a
- * default, not a fact.
- */
-static const char *achieved_consistency(const Twinsnap__Snapshot *s)
-{
-	if (!s->consistency_achieved[0] || strcmp(s->phase, "created") == 0)
-		return NULL;
-	return s->consistency_achieved;
-}
-
-/* What was achieved; for a snapshot still in flight, what was asked for. */
-static const char *shown_consistency(const Twinsnap__Snapshot *s)
-{
-	const char *achieved = achieved_consistency(s);
-
-	return achieved ? achieved : requested_consistency(s);
-}
-
-static const char *snap_state(const Twinsnap__Snapshot *s)
-{
-	if (s->state[0])
-		return s->state;
-	return strcmp(s->phase, "normal") == 0 ? "normal" : "broken";
-}
-
-static struct json_object *volume_bytes_json(const Twinsnap__Snapshot *s)
-{
-	struct json_object *o = json_object_new_object();
-	size_t n = s->n_volumes < s->n_volume_bytes ? s->n_volumes : s->n_volume_bytes;
-
-	for (size_t i = 0; i < n; i++) {
-		char *key = text_utf8_fix(s->volumes[i]);
-
-		json_object_object_add(o, key, json_object_new_uint64(s->volume_bytes[i]));
-		free(key);
-	}
-	return o;
-}
-
-static struct json_object *snapshot_json(const Twinsnap__Snapshot *s)
-{
-	struct json_object *o = json_object_new_object();
-	char created[TEXT_TIME_LEN];
-
-	text_time_utc(s->created_at_ms, created);
-	json_object_object_add(o, "id", jstr(s->id));
-	json_object_object_add(o, "vm", jstr(s->vm));
-	json_object_object_add(o, "name", jstr(s->name));
-	json_object_object_add(o, "description", jstr(s->description));
-	json_object_object_add(o, "state", jstr(snap_state(s)));
-	json_object_object_add(o, "volumes", jstr_array(s->volumes, s->n_volumes));
-	json_object_object_add(o, "consistency", jstr(shown_consistency(s)));
-	json_object_object_add(o, "created_at", json_object_new_string(created));
-	json_object_object_add(o, "committed_on", jstr_array(s->committed_on, s->n_committed_on));
-	json_object_object_add(o, "phase", jstr(s->phase));
-	json_object_object_add(o, "consistency_requested", jstr(requested_consistency(s)));
-	json_object_object_add(o, "volume_bytes", volume_bytes_json(s));
-	return o;
 }
 
 /* ---- snapshot create ----------------------------------------------------------- */
@@ -210,17 +119,17 @@ static void create_print(const struct cli *cli, const Twinsnap__Snapshot *s)
 	char *on;
 
 	if (cli->json) {
-		cli_print_json(cli, snapshot_json(s));
+		cli_print_json(cli, snapjson_object(s));
 		return;
 	}
-	if (strcmp(snap_state(s), "normal") != 0) {
+	if (strcmp(snapjson_state(s), "normal") != 0) {
 		say(stdout, true, "Snapshot %s of %s created (broken until both PMs commit).",
 		    s->id, s->vm);
 		return;
 	}
 	on = join(s->committed_on, s->n_committed_on, ", ", "-");
 	say(stdout, true, "Snapshot %s of %s is normal on %s (consistency: %s).", s->id, s->vm,
-	    on, shown_consistency(s));
+	    on, snapjson_shown(s));
 	free(on);
 }
 
@@ -297,7 +206,7 @@ static void row_fill(const Twinsnap__Snapshot *s, char *cell[COL_COUNT])
 	cell[COL_VM] = strdup(s->vm);
 	cell[COL_NAME] = strdup(s->name);
 	cell[COL_CREATED] = strdup(created);
-	cell[COL_STATE] = strdup(snap_state(s));
+	cell[COL_STATE] = strdup(snapjson_state(s));
 	cell[COL_VOLUMES] = join(s->volumes, s->n_volumes, ",", "-");
 	cell[COL_COMMITTED] = join(s->committed_on, s->n_committed_on, ",", "-");
 	for (size_t c = 0; c < COL_COUNT; c++)
@@ -362,33 +271,106 @@ static int list_check(const struct cli *cli, const struct cli_args *a)
 	return EXIT_OK;
 }
 
-static void list_print(const struct cli *cli, const Twinsnap__SnapshotListReply *l)
-{
-	struct json_object *o, *arr;
+/*
+ * Where the pages go.  The table needs every row for its column widths, so
+ * it keeps the pages; --json streams each page's rows as they arrive, in
+ * the very bytes of one json-c document of all rows, and needs a page only
+ * until it is printed: the pages are unpacked into one arena, emptied by
+ * the next page.
+ */
+struct list_out {
+	struct cli cli;                 /* the caller's, with .stream set for --json */
+	struct jstream js;
+	struct ts_arena *arena;         /* --json */
+	Twinsnap__Reply **pages;        /* the table's */
+	size_t n_pages, cap, n_rows;
+};
 
-	if (!cli->json) {
-		print_snapshot_table(l->snapshots, l->n_snapshots);
+static void list_take(struct list_out *out, Twinsnap__Reply *r)
+{
+	const Twinsnap__SnapshotListReply *l = r->snapshot_list;
+
+	if (!out->cli.json) {
+		if (out->n_pages == out->cap) {
+			out->cap = out->cap ? out->cap * 2 : 16;
+			out->pages = realloc(out->pages, out->cap * sizeof(*out->pages));
+			if (!out->pages)
+				abort();
+		}
+		out->pages[out->n_pages++] = r;
+		out->n_rows += l->n_snapshots;
 		return;
 	}
-	o = json_object_new_object();
-	arr = json_object_new_array();
+	if (!out->js.open)
+		jstream_begin(&out->js, stdout, "snapshots", !out->cli.ndjson);
 	for (size_t i = 0; i < l->n_snapshots; i++)
-		json_object_array_add(arr, snapshot_json(l->snapshots[i]));
-	json_object_object_add(o, "snapshots", arr);
-	cli_print_json(cli, o);
+		snapjson_write(&out->js, l->snapshots[i]);
+	jstream_flush(&out->js);       /* a reader sees each page as it comes */
+}
+
+static void list_finish(struct list_out *out)
+{
+	Twinsnap__Snapshot **all;
+	size_t n = 0;
+
+	if (out->cli.json) {
+		jstream_end(&out->js, NULL);
+		return;
+	}
+	all = calloc(out->n_rows + 1, sizeof(*all));
+	if (!all)
+		abort();
+	for (size_t p = 0; p < out->n_pages; p++)
+		for (size_t i = 0; i < out->pages[p]->snapshot_list->n_snapshots; i++)
+			all[n++] = out->pages[p]->snapshot_list->snapshots[i];
+	print_snapshot_table(all, n);
+	free(all);
+}
+
+static void list_out_free(struct list_out *out)
+{
+	for (size_t p = 0; p < out->n_pages; p++)
+		twinsnap__reply__free_unpacked(out->pages[p], NULL);
+	free(out->pages);
+	ts_arena_destroy(out->arena);
+}
+
+/* The next page: into the arena with --json, on its own for the table. */
+static int list_recv(struct list_out *out, struct ts_client *c, Twinsnap__Reply **r)
+{
+	int rc;
+
+	if (!out->arena) {
+		rc = cli_recv(&out->cli, c, CLI_TIMEOUT_MS, NULL, r);
+		if (rc == EXIT_OK)
+			rc = cli_expect(&out->cli, *r, TWINSNAP__REPLY__BODY_SNAPSHOT_LIST);
+		return rc;
+	}
+	rc = cli_recv_arena(&out->cli, c, CLI_TIMEOUT_MS, out->arena, r);
+	if (rc == EXIT_OK)
+		rc = cli_expect_kept(&out->cli, *r, TWINSNAP__REPLY__BODY_SNAPSHOT_LIST);
+	return rc;
+}
+
+static void list_drop(struct list_out *out, Twinsnap__Reply *r)
+{
+	if (!out->arena)
+		twinsnap__reply__free_unpacked(r, NULL);
 }
 
 /*
  * The agent answers a page at a time (an IPC message is bounded); ask after
- * the last row until it says there is no more, then print all of it.
+ * the last row until it says there is no more.  The next page is asked for
+ * as soon as a page is in, before it is printed, so that the agent reads
+ * and packs one page while this prints the one before.  A failure after
+ * rows went out with --json ends the document with an "error" member
+ * (cli_fail()).
  */
 int snap_cmd_list(const struct cli *cli, int argc, char **argv)
 {
 	Twinsnap__Request rq = TWINSNAP__REQUEST__INIT;
 	Twinsnap__SnapshotListRequest lr = TWINSNAP__SNAPSHOT_LIST_REQUEST__INIT;
-	Twinsnap__SnapshotListReply all = TWINSNAP__SNAPSHOT_LIST_REPLY__INIT;
-	Twinsnap__Reply **pages = NULL;
-	size_t n_pages = 0, cap = 0;
+	struct list_out out = { .cli = *cli };
 	struct ts_client *c = NULL;
 	struct cli_args a;
 	bool more = true;
@@ -398,31 +380,26 @@ int snap_cmd_list(const struct cli *cli, int argc, char **argv)
 		rc = list_check(cli, &a);
 	if (rc != EXIT_OK)
 		goto out_args;
+	out.cli.stream = &out.js;
+	if (cli->json && !(out.arena = ts_arena_create()))
+		abort();        /* as any allocation of the CLI's */
 	if (a.opt[LS_VM].set)
 		lr.vm = (char *)a.opt[LS_VM].value;
 	if (a.opt[LS_STATE].set)
 		lr.state = (char *)a.opt[LS_STATE].value;
 	rq.body_case = TWINSNAP__REQUEST__BODY_SNAPSHOT_LIST;
 	rq.snapshot_list = &lr;
-	if ((rc = cli_connect(cli, &c)) != EXIT_OK)
+	if ((rc = cli_connect(&out.cli, &c)) != EXIT_OK)
 		goto out_args;
+	if ((rc = cli_send(&out.cli, c, &rq)) != EXIT_OK)
+		goto out;
 	while (more) {
 		Twinsnap__Reply *r = NULL;
 		const Twinsnap__SnapshotListReply *l;
 
-		rc = cli_request(cli, c, &rq, CLI_TIMEOUT_MS, NULL, &r);
-		if (rc != EXIT_OK ||
-		    (rc = cli_expect(cli, r, TWINSNAP__REPLY__BODY_SNAPSHOT_LIST)) != EXIT_OK)
+		if ((rc = list_recv(&out, c, &r)) != EXIT_OK)
 			goto out;
-		if (n_pages == cap) {
-			cap = cap ? cap * 2 : 16;
-			pages = realloc(pages, cap * sizeof(*pages));
-			if (!pages)
-				abort();
-		}
-		pages[n_pages++] = r;
 		l = r->snapshot_list;
-		all.n_snapshots += l->n_snapshots;
 		/* a page without rows cannot move the cursor: stop rather than loop */
 		more = l->more && l->n_snapshots > 0;
 		if (more) {
@@ -431,21 +408,16 @@ int snap_cmd_list(const struct cli *cli, int argc, char **argv)
 			lr.after_set = true;
 			lr.after_created_ms = last->created_at_ms;
 			lr.after_id = last->id;
+			if ((rc = cli_send(&out.cli, c, &rq)) != EXIT_OK) {
+				list_drop(&out, r);
+				goto out;
+			}
 		}
+		list_take(&out, r);     /* prints it (--json), or keeps it (the table) */
 	}
-	all.snapshots = calloc(all.n_snapshots + 1, sizeof(*all.snapshots));
-	if (!all.snapshots)
-		abort();
-	all.n_snapshots = 0;
-	for (size_t p = 0; p < n_pages; p++)
-		for (size_t i = 0; i < pages[p]->snapshot_list->n_snapshots; i++)
-			all.snapshots[all.n_snapshots++] = pages[p]->snapshot_list->snapshots[i];
-	list_print(cli, &all);
-	free(all.snapshots);
+	list_finish(&out);
 out:
-	for (size_t p = 0; p < n_pages; p++)
-		twinsnap__reply__free_unpacked(pages[p], NULL);
-	free(pages);
+	list_out_free(&out);
 	ts_client_close(c);
 out_args:
 	cli_args_free(&a);
@@ -510,11 +482,11 @@ static void show_print_human(const Twinsnap__Snapshot *s)
 	say(stdout, true, "%-16s%s", "VM:", s->vm);
 	say(stdout, true, "%-16s%s", "Name:", s->name);
 	say(stdout, true, "%-16s%s", "Description:", s->description[0] ? s->description : "-");
-	say(stdout, true, "%-16s%s", "State:", snap_state(s));
+	say(stdout, true, "%-16s%s", "State:", snapjson_state(s));
 	say(stdout, true, "%-16s%s", "Phase:", s->phase);
 	say(stdout, true, "%-16s%s (requested: %s)", "Consistency:",
-	    achieved_consistency(s) ? achieved_consistency(s) : "not yet achieved",
-	    requested_consistency(s));
+	    snapjson_achieved(s) ? snapjson_achieved(s) : "not yet achieved",
+	    snapjson_requested(s));
 	show_volumes(s);
 	say(stdout, true, "%-16s%s", "Created:", created);
 	printf("%-16s%u\n", "Primary node:", s->primary);
@@ -535,9 +507,9 @@ int snap_cmd_show(const struct cli *cli, int argc, char **argv)
 	if (rc != EXIT_OK || (rc = show_request(cli, a.pos[0], &r)) != EXIT_OK)
 		goto out_args;
 	if (cli->json) {
-		struct json_object *o = snapshot_json(r->snapshot);
+		struct json_object *o = snapjson_object(r->snapshot);
 
-		json_object_object_add(o, "domain_xml", jstr(r->snapshot->domain_xml));
+		json_object_object_add(o, "domain_xml", snapjson_str(r->snapshot->domain_xml));
 		cli_print_json(cli, o);
 	} else {
 		show_print_human(r->snapshot);
@@ -612,7 +584,7 @@ static int delete_request(const struct cli *cli, const char *id)
 	if (cli->json) {
 		struct json_object *o = json_object_new_object();
 
-		json_object_object_add(o, "deleted", jstr(id));
+		json_object_object_add(o, "deleted", snapjson_str(id));
 		cli_print_json(cli, o);
 	} else {
 		say(stdout, true, "Snapshot %s deleted on both PMs.", id);
@@ -705,11 +677,11 @@ static struct json_object *event_json(const Twinsnap__Event *e)
 
 	text_time_utc(e->time_ms, when);
 	json_object_object_add(o, "time", json_object_new_string(when));
-	json_object_object_add(o, "kind", jstr(e->kind));
-	json_object_object_add(o, "snapshot", jstr(e->snapshot));
-	json_object_object_add(o, "vm", jstr(e->vm));
-	json_object_object_add(o, "reason", jstr(e->reason));
-	json_object_object_add(o, "message", jstr(e->message));
+	json_object_object_add(o, "kind", snapjson_str(e->kind));
+	json_object_object_add(o, "snapshot", snapjson_str(e->snapshot));
+	json_object_object_add(o, "vm", snapjson_str(e->vm));
+	json_object_object_add(o, "reason", snapjson_str(e->reason));
+	json_object_object_add(o, "message", snapjson_str(e->message));
 	json_object_object_add(o, "seq", json_object_new_int64(e->seq));
 	return o;
 }

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -328,6 +329,87 @@ START_TEST(test_hostile_snapshot_fields_rejected)
 }
 END_TEST
 
+/*
+ * The reply to `snapshot list` packed a row at a time is, byte for byte,
+ * protobuf-c's packing of the same Reply, for no, one and many rows (row
+ * lengths of one and two bytes, a body length of three) and with more set
+ * or not; and it unpacks to the rows.
+ */
+START_TEST(test_list_reply_by_rows)
+{
+	static const size_t counts[] = { 0, 1, 2, 700 };
+	static struct ts_snapshot rows[700];
+	static struct ts_wire_snap_pb pbs[700];
+	static Twinsnap__Snapshot *ptrs[700];
+	const char *names[TS_NODE_PAIR] = { "pm1", "pm\"2\n" };
+
+	for (size_t i = 0; i < 700; i++) {
+		struct ts_snapshot *r = &rows[i];
+
+		memset(r, 0, sizeof(*r));
+		snprintf(r->id, sizeof(r->id), "%032zx", i * 7919);
+		snprintf(r->vm, sizeof(r->vm), "vm%zu", i % 5);
+		/* from empty to ~1 KB: row lengths of one and two bytes */
+		memset(r->description, 'd', i % 9 == 0 ? 1000 : i % 3);
+		snprintf(r->name, sizeof(r->name), "caf\xc3\xa9 \"%zu\"", i);
+		r->n_volumes = (uint32_t)(i % 3);
+		for (uint32_t v = 0; v < r->n_volumes; v++) {
+			snprintf(r->volumes[v], sizeof(r->volumes[v]), "vol%u", v);
+			r->volume_bytes[v] = (uint64_t)i << (20 + v);
+		}
+		r->created_at_ms = (int64_t)i * 1000 - 5000;
+		r->phase = (enum ts_snap_phase)(i % TS_PH__COUNT);
+		r->primary = 1;
+		r->secondary = 2;
+		r->request = i * 0x10001;
+		ts_wire_snapshot_to_pb(r, names, i % 3, &pbs[i]);
+		ptrs[i] = &pbs[i].pb;
+	}
+	for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
+		for (int more = 0; more < 2; more++) {
+			Twinsnap__Reply r = TWINSNAP__REPLY__INIT, *back;
+			Twinsnap__SnapshotListReply lr = TWINSNAP__SNAPSHOT_LIST_REPLY__INIT;
+			struct ts_wire_list_reply w;
+			const uint8_t *got;
+			uint8_t *want;
+			size_t len, want_len, rows_bytes = 0;
+
+			ts_wire_list_reply_init(&w, 0);
+			for (size_t i = 0; i < counts[c]; i++) {
+				size_t packed = twinsnap__snapshot__get_packed_size(ptrs[i]);
+
+				ts_wire_list_reply_add(&w, ptrs[i], packed);
+				rows_bytes += ts_wire_list_reply_row_bytes(packed);
+			}
+			got = ts_wire_list_reply_finish(&w, more, &len);
+			lr.snapshots = ptrs;
+			lr.n_snapshots = counts[c];
+			lr.more = more;
+			r.body_case = TWINSNAP__REPLY__BODY_SNAPSHOT_LIST;
+			r.snapshot_list = &lr;
+			want_len = twinsnap__reply__get_packed_size(&r);
+			want = malloc(want_len);
+			ck_assert_uint_eq(twinsnap__reply__pack(&r, want), want_len);
+			ck_assert_msg(len == want_len && memcmp(got, want, len) == 0,
+				      "%zu rows, more %d: %zu bytes, protobuf-c %zu", counts[c], more,
+				      len, want_len);
+			ck_assert_uint_le(rows_bytes, len);
+			back = twinsnap__reply__unpack(NULL, len, got);
+			ck_assert_ptr_nonnull(back);
+			ck_assert_int_eq(back->body_case, TWINSNAP__REPLY__BODY_SNAPSHOT_LIST);
+			ck_assert_uint_eq(back->snapshot_list->n_snapshots, counts[c]);
+			ck_assert_int_eq(back->snapshot_list->more, more);
+			if (counts[c])
+				ck_assert_str_eq(back->snapshot_list->snapshots[counts[c] - 1]->id,
+						 rows[counts[c] - 1].id);
+			twinsnap__reply__free_unpacked(back, NULL);
+			free(want);
+			ts_wire_list_reply_free(&w);
+		}
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("wire");
@@ -340,5 +422,6 @@ int main(void)
 	TS_ADD_TEST(s, test_create_roundtrip);
 	TS_ADD_TEST(s, test_small_snapshot_messages_roundtrip);
 	TS_ADD_TEST(s, test_hostile_snapshot_fields_rejected);
+	TS_ADD_TEST(s, test_list_reply_by_rows);
 	return ts_run_suite(s);
 }

@@ -506,3 +506,100 @@ int ts_wire_decode_cluster(const uint8_t *buf, size_t len, struct ts_cluster_msg
 	twinsnap__cluster_msg__free_unpacked(pb, NULL);
 	return rc;
 }
+
+/* ---- the reply to snapshot list, a row at a time ---------------------------------------- */
+
+#define LIST_HEAD 6     /* the Reply's key for its body (1 byte) and the body's length (<= 5) */
+
+static size_t varint_len(uint64_t v)
+{
+	size_t n = 1;
+
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+static size_t varint_put(uint8_t *p, uint64_t v)
+{
+	size_t n = 0;
+
+	while (v >= 0x80) {
+		p[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	p[n++] = (uint8_t)v;
+	return n;
+}
+
+/* The one-byte key of length-delimited (or, @varint, varint) field @name of @d. */
+static uint8_t field_key(const ProtobufCMessageDescriptor *d, const char *name, bool varint)
+{
+	const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(d, name);
+
+	if (!f || f->id > 15)
+		abort();        /* the proto changed: this needs a longer key */
+	return (uint8_t)(f->id << 3 | (varint ? 0 : 2));
+}
+
+static void list_reserve(struct ts_wire_list_reply *w, size_t n)
+{
+	if (w->len + n <= w->cap)
+		return;
+	w->cap = w->len + n > 2 * w->cap ? w->len + n : 2 * w->cap;
+	w->buf = realloc(w->buf, w->cap);
+	if (!w->buf)
+		abort();
+}
+
+void ts_wire_list_reply_init(struct ts_wire_list_reply *w, size_t hint)
+{
+	w->buf = NULL;
+	w->len = w->cap = 0;
+	list_reserve(w, LIST_HEAD + hint + 2);
+	w->len = LIST_HEAD;
+	w->row_key = field_key(&twinsnap__snapshot_list_reply__descriptor, "snapshots", false);
+}
+
+size_t ts_wire_list_reply_row_bytes(size_t packed)
+{
+	return 1 + varint_len(packed) + packed;
+}
+
+void ts_wire_list_reply_add(struct ts_wire_list_reply *w, const Twinsnap__Snapshot *row,
+			    size_t packed)
+{
+	list_reserve(w, ts_wire_list_reply_row_bytes(packed));
+	w->buf[w->len++] = w->row_key;
+	w->len += varint_put(w->buf + w->len, packed);
+	if (twinsnap__snapshot__pack(row, w->buf + w->len) != packed)
+		abort();        /* @packed was not this row's size: memory is already wrong */
+	w->len += packed;
+}
+
+const uint8_t *ts_wire_list_reply_finish(struct ts_wire_list_reply *w, bool more, size_t *len)
+{
+	size_t body, start;
+
+	if (more) {     /* proto3: false is not written */
+		list_reserve(w, 2);
+		w->buf[w->len++] = field_key(&twinsnap__snapshot_list_reply__descriptor, "more", true);
+		w->buf[w->len++] = 1;
+	}
+	body = w->len - LIST_HEAD;
+	/* the head ends where the rows begin */
+	start = LIST_HEAD - 1 - varint_len(body);
+	w->buf[start] = field_key(&twinsnap__reply__descriptor, "snapshot_list", false);
+	varint_put(w->buf + start + 1, body);
+	*len = w->len - start;
+	return w->buf + start;
+}
+
+void ts_wire_list_reply_free(struct ts_wire_list_reply *w)
+{
+	free(w->buf);
+	w->buf = NULL;
+	w->len = w->cap = 0;
+}

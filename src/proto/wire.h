@@ -9,6 +9,7 @@
 #ifndef TS_WIRE_H
 #define TS_WIRE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -77,6 +78,38 @@ void ts_wire_snapshot_to_pb(const struct ts_snapshot *s, const char *const *comm
 
 /** Validate and copy a decoded Snapshot (domain_xml duplicated); TS_EPROTO if bad. */
 int ts_wire_snapshot_from_pb(const Twinsnap__Snapshot *pb, struct ts_snapshot *out);
+
+/*
+ * The IPC answer to `snapshot list`: a Reply whose body is a
+ * SnapshotListReply, packed a row at a time.  Each row is sized once (by
+ * the caller, who needs the size for the page's budget) and packed once;
+ * protobuf-c would size every row twice more to pack the Reply whole.  The
+ * bytes are those of twinsnap__reply__pack() of the same Reply
+ * (tests/check_wire).
+ */
+struct ts_wire_list_reply {
+	uint8_t *buf;           /* room for the Reply's head, then the rows */
+	size_t len, cap;
+	uint8_t row_key;        /* SnapshotListReply.snapshots, from the descriptor */
+};
+
+/** Start an empty reply; @hint: the bytes of rows expected (0 is fine). */
+void ts_wire_list_reply_init(struct ts_wire_list_reply *w, size_t hint);
+
+/** What a row of @packed bytes (twinsnap__snapshot__get_packed_size()) adds. */
+size_t ts_wire_list_reply_row_bytes(size_t packed);
+
+/** Append @row, whose twinsnap__snapshot__get_packed_size() is @packed. */
+void ts_wire_list_reply_add(struct ts_wire_list_reply *w, const Twinsnap__Snapshot *row,
+			    size_t packed);
+
+/**
+ * End it with @more; returns the packed Reply (*@len bytes), which lives in
+ * @w until ts_wire_list_reply_free().
+ */
+const uint8_t *ts_wire_list_reply_finish(struct ts_wire_list_reply *w, bool more, size_t *len);
+
+void ts_wire_list_reply_free(struct ts_wire_list_reply *w);
 
 /** Encode @m into a malloc'd buffer (*buf, *len); the caller frees *buf. */
 int ts_wire_encode_cluster(const struct ts_cluster_msg *m, uint8_t **buf, size_t *len);

@@ -4,7 +4,10 @@
 # while the agents are stopped.  `snapshot list` must return every row (it
 # pages), and the catalog digest after the restart (several parts) must
 # arrive whole: a deletion pm2 knows of only through a tombstone, carried
-# in the digest's last part, must reach pm1.
+# in the digest's last part, must reach pm1.  Some copies have hostile
+# names (quotes, backslashes, newlines, controls, bidi, emoji): the list,
+# streamed page by page, must still be one JSON document with every row
+# once and every name intact.
 snap_begin
 N=12000   # more than one IPC message (1 MiB) of rows, six digest parts
 
@@ -20,6 +23,11 @@ db, seed, n, node, extra = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[
 c = sqlite3.connect(db)
 cols = [r[1] for r in c.execute("PRAGMA table_info(snapshots)")]
 row = dict(zip(cols, c.execute("SELECT * FROM snapshots WHERE id = ?", (seed,)).fetchone()))
+def copy_name(i):
+    # every 7th a hostile one (valid UTF-8: what a catalog can hold)
+    if i % 7:
+        return "copy %d" % i
+    return 'copy "%d" \\ \n\t\x01 \u00e9 \U0001f600 \u202e}{][,:' % i
 def put(sid, t, name):
     r = dict(row, id=sid, created_at_ms=t, name=name)
     c.execute("INSERT INTO snapshots (%s) VALUES (%s)" % (",".join(cols), ",".join("?" * len(cols))),
@@ -27,7 +35,7 @@ def put(sid, t, name):
 with c:
     for i in range(n):
         # ties on created_at_ms on purpose: pages must not skip or repeat
-        put("%032x" % (0xc0de << 100 | i), row["created_at_ms"] + 1 + i // 3, "copy %d" % i)
+        put("%032x" % (0xc0de << 100 | i), row["created_at_ms"] + 1 + i // 3, copy_name(i))
     if node == "pm1":
         put(extra, row["created_at_ms"] + n, "deleted on pm2 while pm1 was away")
     else:
@@ -77,13 +85,22 @@ for n in pm1 pm2; do
 	assert_eq $((N + 1)) "$count" "rows listed on $n"
 done
 wait_for catalogs_agree 20 "both catalogs equal"
-# the copies and the seed in list order (created_at_ms, then id), none twice
+# the copies and the seed in list order (created_at_ms, then id), none twice,
+# every name as written (the list is streamed: one document across pages)
 order=$(snap_list pm2 | "$PYTHON" -c '
 import json, sys
+n = int(sys.argv[1])
 rows = json.load(sys.stdin)["snapshots"]
 ids = [r["id"] for r in rows]
-print("dup" if len(set(ids)) != len(ids) else "unique")')
-assert_eq unique "$order" "ids in the paged list"
+names = {r["id"]: r["name"] for r in rows}
+def copy_name(i):
+    if i % 7:
+        return "copy %d" % i
+    return "copy \"%d\" \\ \n\t\x01 \u00e9 \U0001f600 \u202e}{][,:" % i
+bad = [i for i in range(n) if names.get("%032x" % (0xc0de << 100 | i)) != copy_name(i)]
+print("dup" if len(set(ids)) != len(ids) else
+      "names %d wrong, first %s" % (len(bad), bad[:3]) if bad else "unique")' "$N")
+assert_eq unique "$order" "ids and names in the paged list"
 
 # pm1's agent alone restarts: pm2 multicasts its digest when pm1 leaves and
 # again when it joins; pm1 must judge its rows only against a digest it
