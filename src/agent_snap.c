@@ -1255,6 +1255,7 @@ int ts_snap_init(struct ts_agent *a, char **errmsg)
 
 void ts_snap_fini(struct ts_agent *a)
 {
+	ts_hv_disconnect();
 	for (size_t i = 0; i < TS_MAX_INFLIGHT; i++) {
 		struct ts_inflight *f = &a->inflight[i];
 

@@ -122,6 +122,37 @@ static char *last_error(const char *what)
 	return ts_xasprintf("%s: %s", what, e && e->message ? e->message : "unknown error");
 }
 
+/*
+ * The read-only connection of `vm list` and of every snapshot create, kept
+ * open: opening one per call cost a create ~20 ms (the test driver parses
+ * its whole node file on each open; libvirtd's is a socket handshake).
+ * Dropped when libvirt says it is dead or a call fails for a reason other
+ * than a missing domain, so a restarted libvirtd is reconnected to.
+ */
+static virConnectPtr ro_conn;
+static char *ro_uri;
+
+void ts_hv_disconnect(void)
+{
+	if (ro_conn)
+		virConnectClose(ro_conn);
+	ro_conn = NULL;
+	free(ro_uri);
+	ro_uri = NULL;
+}
+
+static virConnectPtr read_only_conn(const char *uri)
+{
+	if (ro_conn && (strcmp(ro_uri, uri) != 0 || virConnectIsAlive(ro_conn) != 1))
+		ts_hv_disconnect();
+	if (!ro_conn) {
+		ro_conn = virConnectOpenReadOnly(uri);
+		if (ro_conn)
+			ro_uri = ts_xstrdup(uri);
+	}
+	return ro_conn;
+}
+
 int ts_hv_get(const char *uri, const char *name, struct ts_vm *vm, char **xml, char **errmsg)
 {
 	virConnectPtr conn;
@@ -130,7 +161,7 @@ int ts_hv_get(const char *uri, const char *name, struct ts_vm *vm, char **xml, c
 	int rc = 0;
 
 	virSetErrorFunc(NULL, quiet_errors);
-	conn = virConnectOpenReadOnly(uri);
+	conn = read_only_conn(uri);
 	if (!conn) {
 		*errmsg = last_error("cannot connect to libvirt");
 		return -EIO;
@@ -159,7 +190,8 @@ int ts_hv_get(const char *uri, const char *name, struct ts_vm *vm, char **xml, c
 	}
 	virDomainFree(dom);
 out:
-	virConnectClose(conn);
+	if (rc == -EIO)
+		ts_hv_disconnect();
 	return rc;
 }
 
@@ -209,7 +241,7 @@ int ts_hv_list(const char *uri, struct ts_vm **vms, size_t *n, char **errmsg)
 	*vms = NULL;
 	*n = 0;
 	virSetErrorFunc(NULL, quiet_errors);
-	conn = virConnectOpenReadOnly(uri);
+	conn = read_only_conn(uri);
 	if (!conn) {
 		virErrorPtr e = virGetLastError();
 
@@ -223,7 +255,7 @@ int ts_hv_list(const char *uri, struct ts_vm **vms, size_t *n, char **errmsg)
 
 		*errmsg = ts_xasprintf("cannot list domains: %s",
 				       e && e->message ? e->message : "unknown error");
-		virConnectClose(conn);
+		ts_hv_disconnect();
 		return -EIO;
 	}
 	out = ts_xcalloc((size_t)count + 1, sizeof(*out));
@@ -241,7 +273,6 @@ int ts_hv_list(const char *uri, struct ts_vm **vms, size_t *n, char **errmsg)
 		virDomainFree(doms[i]);
 	}
 	free(doms);
-	virConnectClose(conn);
 	*vms = out;
 	return 0;
 }

@@ -52,6 +52,13 @@ int ts_hv_fsfreeze(const char *uri, const char *name, bool freeze, int agent_tim
 		   char **errmsg);
 
 /** Parse a libvirt domain XML document into @vm (state left empty). */
+/**
+ * Close the read-only connection that ts_hv_list and ts_hv_get keep open
+ * between calls (they reopen it when libvirt reports it dead or a call
+ * fails).  At exit, for a clean shutdown.
+ */
+void ts_hv_disconnect(void);
+
 int ts_hv_parse_domain_xml(const char *xml, struct ts_vm *vm);
 
 #endif
