@@ -22,6 +22,12 @@ in_node() { "$LABCTL" exec "$@"; }  # in_node NODE CMD...
 drbdsetup_on() { local n=$1; shift; "$LAB/$n/bin/drbdsetup" "$@"; }
 standin_admin() { "$PYTHON" "$STANDIN" --lab "$LAB" admin "$@"; }
 
+# matches GREP_ARGS...: grep -q over all of stdin.  Under pipefail,
+# `producer | grep -q` fails when grep quits at its first match and the
+# producer then dies of SIGPIPE, and `! producer | grep -q` then reports
+# "no match" for a match; this reads everything before it looks.
+matches() { local in; in=$(cat) || return 2; grep -q "$@" <<<"$in"; }
+
 note() { echo "# $*"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 skip() { echo "SKIP: $*"; exit 77; }
@@ -301,7 +307,7 @@ lab_clean() {
 		lab drbd latency "$res" 0
 		lab drbd connect "$res"
 	done
-	poll '! lab drbd table | grep -q Connecting' 5 || problems+=("resources still Connecting")
+	poll '! lab drbd table | matches Connecting' 5 || problems+=("resources still Connecting")
 	for res in vm1-boot vm1-data vm2-boot; do lab drbd resync-finish "$res"; done
 	for vm in vm1 vm2; do
 		if [ "$(primary_of_res "$vm-boot")" != pm1 ]; then
@@ -368,7 +374,7 @@ slow_snapshot() {
 	snap_create_ready pm1 vm1 --no-wait
 	[ "$SNAP_RC" = 0 ] || fail "snapshot create vm1 --no-wait: exit $SNAP_RC (stdout: $SNAP_OUT; stderr: $SNAP_ERR)"
 	assert_eq broken "$(json_get state "$SNAP_OUT")" "state printed by create --no-wait"
-	wait_for 'io_suspended pm1 | grep -qx vm1-boot' 5 "pm1 to suspend vm1-boot's I/O for $SNAP_ID"
+	wait_for 'io_suspended pm1 | matches -x vm1-boot' 5 "pm1 to suspend vm1-boot's I/O for $SNAP_ID"
 	# shellcheck disable=SC2034 # read by the tests
 	HELD_AT=$EPOCHREALTIME
 	[ "$(vm1_in_flight)" -gt 0 ] || fail "no write in flight once I/O is held: the drain would not be slow"

@@ -23,7 +23,7 @@ rc=0
 out=$(as_nobody daemon status 2>&1) || rc=$?
 assert_eq 6 "$rc" "exit of twinsnap status as nobody (root only)"
 assert_match 'permission denied' "$out" "what the CLI says"
-wait_for "grep_log pm1 'refused connection from uid $(id -u nobody)' $before | grep -q ." 5 \
+wait_for "grep_log pm1 'refused connection from uid $(id -u nobody)' $before | matches ." 5 \
 	"pm1's log line for the refused connection"
 rc=0
 out=$(as_nobody daemon --json node list 2>/dev/null) || rc=$?

@@ -21,7 +21,7 @@ wait_all_running 30
 note "both running again $(since "$t0") s after the partition"
 wait_for catalogs_agree 15 "both catalogs equal after the heal"
 for v in pm1 pm2; do
-	wait_for "! snap_ids $v | grep -q ' broken\$'" 15 "no broken snapshot left on $v"
+	wait_for "! snap_ids $v | matches ' broken\$'" 15 "no broken snapshot left on $v"
 	check_no_orphans "$v"
 	! io_suspended "$v" >/dev/null || fail "I/O suspended on $v: $(io_suspended "$v")"
 done

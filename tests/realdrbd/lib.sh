@@ -43,7 +43,7 @@ held_snapshot() {
 	in_node pm2 'kill -STOP "$(cat /run/twinsnapd.pid)"'
 	snap_create pm1 vm1 --no-wait
 	[ "$SNAP_RC" = 0 ] || fail "snapshot create vm1 --no-wait: exit $SNAP_RC (stdout: $SNAP_OUT; stderr: $SNAP_ERR)"
-	wait_for 'io_suspended pm1 | grep -qx vm1-boot' 10 "pm1 to suspend vm1-boot's I/O for $SNAP_ID"
+	wait_for 'io_suspended pm1 | matches -x vm1-boot' 10 "pm1 to suspend vm1-boot's I/O for $SNAP_ID"
 	# shellcheck disable=SC2034 # read by the tests
 	HELD_AT=$EPOCHREALTIME
 	note "snapshot $SNAP_ID: pm1 holds vm1's I/O (DRBD: suspended:user), pm2's agent stopped"
@@ -54,7 +54,7 @@ resume_pm2() { in_node pm2 'kill -CONT "$(cat /run/twinsnapd.pid)" 2>/dev/null |
 resources_in_sync() {
 	local t
 	t=$(lab drbd table)
-	! grep -Ev ' Connected +[A-Za-z]+/[A-Za-z]+ +UpToDate/UpToDate$' <<<"$t" | grep -q . || { echo "$t"; return 1; }
+	! grep -Ev ' Connected +[A-Za-z]+/[A-Za-z]+ +UpToDate/UpToDate$' <<<"$t" | matches . || { echo "$t"; return 1; }
 }
 
 # lab_clean: the EXIT trap of every test (snap_begin sets it), also after a

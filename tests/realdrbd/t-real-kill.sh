@@ -31,7 +31,7 @@ resume_pm2
 lines=$(log_lines pm1)
 lab agent pm1 start
 note "pm1's agent answers again $(since "$t_kill") s after the kill"
-wait_for "grep_log pm1 'snapshot $id: minor [0-9]+ is no longer suspended' $lines | grep -q ." 10 \
+wait_for "grep_log pm1 'snapshot $id: minor [0-9]+ is no longer suspended' $lines | matches ." 10 \
 	"pm1's agent to see that DRBD no longer holds vm1's minors"
 note "$(grep_log pm1 "snapshot $id: minor" "$lines" | sed 's/^.*snapshot/snapshot/' | xargs)"
 wait_all_running 60
