@@ -70,11 +70,26 @@ static void fake_writer(void)
 	ck_assert_int_eq(chmod(script, 0755), 0);
 }
 
-/* Until the kernel lets the stuck children go after the thaw. */
-static void assert_reaped_after_thaw(void)
+/* The fake writer on a frozen filesystem: its start time. */
+static uint64_t start_frozen(void)
+{
+	fake_writer();
+	freeze();
+	return ts_now_ms();
+}
+
+/*
+ * The call that began at t0 gave up with -ETIMEDOUT within limit_ms (its
+ * deadline, the grace after SIGKILL, slack for a loaded machine), leaving
+ * `stuck` children, which are reaped once the filesystem is thawed.
+ */
+static void assert_gave_up(int rc, uint64_t t0, uint64_t limit_ms, int stuck)
 {
 	uint64_t until;
 
+	ck_assert_int_eq(rc, -ETIMEDOUT);
+	ck_assert_uint_lt(ts_now_ms() - t0, limit_ms);
+	ck_assert_int_eq(ts_drbd_reap_stuck(), stuck);
 	thaw();
 	until = ts_now_ms() + 10000;
 	while (ts_drbd_reap_stuck() > 0 && ts_now_ms() < until)
@@ -86,21 +101,13 @@ START_TEST(test_run_gives_up_on_a_child_that_outlives_sigkill)
 {
 	const char *args[] = { "resume-io", "1", NULL };
 	char *err = NULL;
-	uint64_t t0;
-	int rc;
+	uint64_t t0 = start_frozen();
+	int rc = ts_drbd_run(script, args, 300, NULL, &err);
 
-	fake_writer();
-	freeze();
-	t0 = ts_now_ms();
-	rc = ts_drbd_run(script, args, 300, NULL, &err);
-	ck_assert_int_eq(rc, -ETIMEDOUT);
-	/* the deadline, the grace after SIGKILL, slack for a loaded machine */
-	ck_assert_uint_lt(ts_now_ms() - t0, 3000);
+	assert_gave_up(rc, t0, 3000, 1);
 	ck_assert_ptr_nonnull(err);
 	ck_assert_msg(strstr(err, "outlives SIGKILL") != NULL, "message: %s", err);
 	free(err);
-	ck_assert_int_eq(ts_drbd_reap_stuck(), 1);
-	assert_reaped_after_thaw();
 }
 END_TEST
 
@@ -109,19 +116,12 @@ START_TEST(test_run_each_gives_up_on_every_stuck_child)
 	const int minors[] = { 3, 4 };
 	bool failed[2] = { false, false };
 	char *err = NULL;
-	uint64_t t0;
-	int rc;
+	uint64_t t0 = start_frozen();
+	int rc = ts_drbd_run_each(script, "resume-io", minors, 2, 300, failed, &err);
 
-	fake_writer();
-	freeze();
-	t0 = ts_now_ms();
-	rc = ts_drbd_run_each(script, "resume-io", minors, 2, 300, failed, &err);
-	ck_assert_int_eq(rc, -ETIMEDOUT);
+	assert_gave_up(rc, t0, 4000, 2);
 	ck_assert(failed[0] && failed[1]);
-	ck_assert_uint_lt(ts_now_ms() - t0, 4000);
 	free(err);
-	ck_assert_int_eq(ts_drbd_reap_stuck(), 2);
-	assert_reaped_after_thaw();
 }
 END_TEST
 

@@ -297,10 +297,10 @@ delete_all_snapshots() {
 # maintenance off, snapshots enabled, every snapshot deleted, no I/O
 # suspended.  A test that passed fails if the lab cannot be cleaned.
 lab_clean() {
-	local rc=$? n res vm id problems=()
+	local rc=$? n res problems=()
 	trap - EXIT
 	set +e
-	for vm in vm1 vm2; do lab load stop "$vm" >/dev/null; done
+	for n in vm1 vm2; do lab load stop "$n" >/dev/null; done
 	lab heal
 	for n in pm1 pm2; do lab drbd misbehave "$n" normal; done
 	for res in vm1-boot vm1-data vm2-boot; do
@@ -309,9 +309,21 @@ lab_clean() {
 	done
 	poll '! lab drbd table | matches Connecting' 5 || problems+=("resources still Connecting")
 	for res in vm1-boot vm1-data vm2-boot; do lab drbd resync-finish "$res"; done
+	lab_clean_cluster 30 15
+	lab_clean_exit "$rc"
+}
+
+# lab_clean_cluster RUNNING_S SNAPS_S: the half of a lab_clean that does
+# not depend on what DRBD is (also tests/realdrbd/lib.sh), once DRBD is
+# connected and in sync: roles back on pm1, corosync and the agents running
+# with the default config (up to RUNNING_S), maintenance off, snapshots
+# enabled, every snapshot deleted (up to SNAPS_S), no piece left, no I/O
+# suspended.  What fails is appended to the caller's `problems`.
+lab_clean_cluster() {
+	local running_s=$1 snaps_s=$2 n vm res
 	for vm in vm1 vm2; do
 		if [ "$(primary_of_res "$vm-boot")" != pm1 ]; then
-			lab failover "$vm" || problems+=("failover $vm back to pm1 failed")
+			lab failover "$vm" >/dev/null || problems+=("failover $vm back to pm1 failed")
 		fi
 	done
 	for n in pm1 pm2; do lab corosync "$n" start >/dev/null; done
@@ -322,17 +334,24 @@ lab_clean() {
 			lab agent "$n" start >/dev/null || problems+=("agent $n did not start")
 		fi
 	done
-	poll 'all_running pm1 && all_running pm2' 30 || problems+=("PMs not both running: $(all_running pm1)")
+	poll 'all_running pm1 && all_running pm2' "$running_s" ||
+		problems+=("PMs not both running: $(all_running pm1)")
 	for n in pm1 pm2; do cli pm1 node maintenance "$n" off >/dev/null; done
 	cli pm1 snapshots enable >/dev/null || problems+=("snapshots enable failed")
 	delete_all_snapshots
 	# shellcheck disable=SC2016 # poll evaluates its quoted argument
-	poll '[ -z "$(snap_ids pm1)" ] && [ -z "$(snap_ids pm2)" ]' 15 ||
+	poll '[ -z "$(snap_ids pm1)" ] && [ -z "$(snap_ids pm2)" ]' "$snaps_s" ||
 		problems+=("snapshots left: pm1: $(snap_ids pm1 | xargs) pm2: $(snap_ids pm2 | xargs)")
 	for n in pm1 pm2; do
 		[ -z "$(pieces_on "$n")" ] || problems+=("pieces left on $n: $(pieces_on "$n" | awk '{ print $1 "/" $2 }' | xargs)")
 		res=$(io_suspended "$n") && problems+=("I/O still suspended on $n: $res")
 	done
+}
+
+# lab_clean_exit RC: the end of a lab_clean: the caller's `problems`
+# printed, and a test that passed fails if there are any
+lab_clean_exit() {
+	local rc=$1
 	if [ ${#problems[@]} -gt 0 ]; then
 		printf 'lab_clean: %s\n' "${problems[@]}" >&2
 		[ "$rc" != 0 ] || rc=1

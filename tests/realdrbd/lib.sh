@@ -64,7 +64,7 @@ resources_in_sync() {
 # enabled, every snapshot deleted, no piece left, no I/O suspended.  A test
 # that passed fails if the lab cannot be put back.
 lab_clean() {
-	local rc=$? n res vm problems=()
+	local rc=$? vm res problems=()
 	trap - EXIT
 	set +e
 	resume_pm2
@@ -77,36 +77,9 @@ lab_clean() {
 	for res in vm1-boot vm1-data vm2-boot; do
 		lab drbd resync-finish "$res" >/dev/null || problems+=("$res not in sync")
 	done
-	for vm in vm1 vm2; do
-		if [ "$(primary_of_res "$vm-boot")" != pm1 ]; then
-			lab failover "$vm" >/dev/null || problems+=("failover $vm back to pm1 failed")
-		fi
-	done
-	for n in pm1 pm2; do lab corosync "$n" start >/dev/null; done
-	for n in pm1 pm2; do
-		if ! agent_default "$n"; then
-			lab agent "$n" restart >/dev/null || problems+=("agent $n did not restart")
-		else
-			lab agent "$n" start >/dev/null || problems+=("agent $n did not start")
-		fi
-	done
-	poll 'all_running pm1 && all_running pm2' 60 || problems+=("PMs not both running: $(all_running pm1)")
-	for n in pm1 pm2; do cli pm1 node maintenance "$n" off >/dev/null; done
-	cli pm1 snapshots enable >/dev/null || problems+=("snapshots enable failed")
-	delete_all_snapshots
-	# shellcheck disable=SC2016 # poll evaluates its quoted argument
-	poll '[ -z "$(snap_ids pm1)" ] && [ -z "$(snap_ids pm2)" ]' 30 ||
-		problems+=("snapshots left: pm1: $(snap_ids pm1 | xargs) pm2: $(snap_ids pm2 | xargs)")
-	for n in pm1 pm2; do
-		[ -z "$(pieces_on "$n")" ] || problems+=("pieces left on $n: $(pieces_on "$n" | awk '{ print $1 "/" $2 }' | xargs)")
-		res=$(io_suspended "$n") && problems+=("I/O still suspended on $n: $res")
-	done
+	lab_clean_cluster 60 30
 	resources_in_sync >/dev/null || problems+=("DRBD not back in sync: $(resources_in_sync | xargs)")
-	if [ ${#problems[@]} -gt 0 ]; then
-		printf 'lab_clean: %s\n' "${problems[@]}" >&2
-		[ "$rc" != 0 ] || rc=1
-	fi
-	exit "$rc"
+	lab_clean_exit "$rc"
 }
 
 # timing NODE ID: the agent's phase timing line for snapshot ID
