@@ -5,7 +5,9 @@
 # `admin serve`) says and does what the python stand-in says and does:
 # stdout, stderr and exit code byte for byte, also on its fallback without a
 # server; a following events2 --poll answers `n` and leaves no child behind
-# when SIGKILLed; a suspend-io/resume-io through it is a line of holds.log.
+# when SIGKILLed; a call the server answers itself does not stop it when the
+# reader's pipe is full, nor does one that runs on (events2 in garbage
+# mode); a suspend-io/resume-io through it is a line of holds.log.
 sock=$LAB/drbd/standin.sock
 [ "$(head -c 4 "$LAB/pm1/bin/drbdsetup" | od -An -c | tr -d ' ')" = '177ELF' ] ||
 	skip "the lab has no compiled drbdsetup shim (see $LAB/bin/drbdsetup-shim.log)"
@@ -82,6 +84,37 @@ done
 left=$(pgrep -f -- "bin/drbdsetup events2 --poll --statistics vm2-boot" || true)
 [ -z "$left" ] || fail "left running: $(ps -o pid,args -p "${left//$'\n'/,}")"
 exec 7>&-
+
+note "a call the server answers itself, to a reader that has not read yet: the server goes on"
+# (short verbs run in the server, not in a child: its output is handed to
+# a child only when the reader's pipe is full)
+mkfifo "$tmp/full"
+exec 8<>"$tmp/full"
+head -c 65536 /dev/zero >&8          # a pipe holds 64 KiB: full now
+before=$(pgrep -P "$server" | sort | xargs)
+"$LAB/pm1/bin/drbdsetup" status --json >&8 2>"$tmp/full.err" &
+shim=$!
+wait_for "[ -n \"\$(comm -13 <(tr ' ' '\\n' <<<'$before') <(pgrep -P $server | sort))\" ]" 5 \
+	"the server to hand the output to a child"
+same busy "$LAB/pm2/bin/drbdsetup" pm2 status vm1-data   # answered meanwhile
+kill -0 "$shim" || fail "the shim ended before its output was read"
+"$PYTHON" "$STANDIN" --lab "$LAB" --node pm1 status --json >"$tmp/full.py"
+head -c "$((65536 + $(wc -c <"$tmp/full.py")))" <&8 | tail -c +65537 >"$tmp/full.out"
+wait "$shim" || fail "status --json to a full pipe: exit $?"
+exec 8>&-
+cmp -s "$tmp/full.py" "$tmp/full.out" || fail "status --json to a full pipe differs:
+$(diff "$tmp/full.py" "$tmp/full.out" | head -n 10)"
+
+note "events2 --now in garbage mode runs on in a child; the server goes on"
+standin_admin misbehave pm1 garbage >/dev/null
+"$LAB/pm1/bin/drbdsetup" events2 --now vm1-boot >"$tmp/garbage" 2>"$tmp/garbage.err" &
+shim=$!
+wait_for "[ \$(wc -l <'$tmp/garbage') -ge 3 ]" 5 "garbage from events2 --now"
+same busy2 "$LAB/pm2/bin/drbdsetup" pm2 events2 --now vm1-boot   # answered meanwhile
+standin_admin misbehave pm1 normal >/dev/null
+rc=0
+wait "$shim" || rc=$?
+assert_eq 20 "$rc" "exit code of events2 --now once the garbage ends"
 
 note "suspend-io/resume-io through the shim: one line in holds.log"
 holds=$LAB/drbd/holds.log
