@@ -4,12 +4,14 @@
 #include "client.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <qb/qbipcc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "adapters/ipc_server.h"
 
@@ -19,22 +21,67 @@ struct ts_client {
 	uint8_t *resp;          /* TS_IPC_MAX_MSG, for every reply on this connection */
 };
 
-int ts_client_connect(const char *service, struct ts_client **out)
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Until @fd is readable or @deadline (CLOCK_MONOTONIC ms): 0 or -ETIMEDOUT. */
+static int wait_readable(int fd, int64_t deadline)
+{
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int64_t left = deadline - mono_ms();
+		int n;
+
+		if (left <= 0)
+			return -ETIMEDOUT;
+		n = poll(&p, 1, (int)left);
+		if (n > 0)
+			return 0;
+		if (n < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
+/*
+ * libqb's qb_ipcc_connect() waits for the agent's handshake without a
+ * limit: an agent that is stopped (SIGSTOP, a debugger) or wedged holds
+ * the CLI for ever, since the kernel queues the connection for it.  The
+ * asynchronous pair bounds that wait.
+ */
+int ts_client_connect(const char *service, int timeout_ms, struct ts_client **out)
 {
 	struct ts_client *c = calloc(1, sizeof(*c));
+	int64_t deadline = mono_ms() + timeout_ms;
+	int fd = -1, rc;
 
 	if (!c)
 		return -ENOMEM;
 	errno = 0;
-	c->conn = qb_ipcc_connect(service, TS_IPC_MAX_MSG);
+	c->conn = qb_ipcc_connect_async(service, TS_IPC_MAX_MSG, &fd);
 	if (!c->conn) {
-		int err = errno ? errno : ECONNREFUSED;
-
-		free(c);
-		return -err;
+		rc = errno ? -errno : -ECONNREFUSED;
+		goto fail;
 	}
+	rc = wait_readable(fd, deadline);
+	if (rc < 0) {
+		/* Not set up yet: disconnect frees it, the socket is ours to close. */
+		qb_ipcc_disconnect(c->conn);
+		close(fd);
+		goto fail;
+	}
+	rc = qb_ipcc_connect_continue(c->conn);         /* frees it on failure */
+	if (rc < 0)
+		goto fail;
 	*out = c;
 	return 0;
+fail:
+	free(c);
+	return rc;
 }
 
 void ts_client_close(struct ts_client *c)
@@ -75,14 +122,6 @@ int ts_client_send(struct ts_client *c, const Twinsnap__Request *rq)
  * an answer (-EAGAIN), and is then just tried again.
  */
 #define RECV_SLICE_MS 1000
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static ssize_t recv_reply(struct ts_client *c, uint8_t *buf, int timeout_ms)
 {

@@ -11,8 +11,12 @@
 
 struct ts_client;
 
-/** -EACCES/-EPERM when the agent refused us; other -errno: not reachable. */
-int ts_client_connect(const char *service, struct ts_client **out);
+/**
+ * Connect, waiting up to @timeout_ms for the agent's handshake.
+ * -EACCES/-EPERM when the agent refused us, -ETIMEDOUT when it did not
+ * answer in time (stopped or wedged); other -errno: not reachable.
+ */
+int ts_client_connect(const char *service, int timeout_ms, struct ts_client **out);
 void ts_client_close(struct ts_client *c);
 
 /**

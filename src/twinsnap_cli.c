@@ -254,11 +254,16 @@ static void progress_stop(struct progress *p)
 
 int cli_connect(const struct cli *cli, struct ts_client **out)
 {
-	int rc = ts_client_connect(cli->service, out);
+	int rc = ts_client_connect(cli->service, CLI_CONNECT_TIMEOUT_MS, out);
 
 	if (rc == -EACCES || rc == -EPERM)
 		return cli_fail(cli, EXIT_DENIED, "permission_denied",
 				"permission denied: twinsnapd admits root and its admin group only");
+	if (rc == -ETIMEDOUT)
+		return cli_fail(cli, EXIT_UNREACHABLE, "agent_unreachable",
+				"twinsnapd (IPC service '%s') did not take the connection within "
+				"%d s: is it stopped or hung?", cli->service,
+				CLI_CONNECT_TIMEOUT_MS / 1000);
 	if (rc < 0)
 		return cli_fail(cli, EXIT_UNREACHABLE, "agent_unreachable",
 				"cannot reach twinsnapd (IPC service '%s'): %s; is it running?",

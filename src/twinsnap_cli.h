@@ -23,6 +23,8 @@ enum {
 
 /** Reply timeout of ordinary requests. */
 #define CLI_TIMEOUT_MS 15000
+/* the agent takes a connection between two events of its loop: ms, or it is stuck */
+#define CLI_CONNECT_TIMEOUT_MS 10000
 
 struct cli {
 	bool json;
