@@ -90,8 +90,9 @@ START_TEST(test_missing_binary)
 	const char *args[] = { "status", NULL };
 	char *err = NULL;
 
-	ck_assert_int_eq(ts_drbd_run("/nonexistent/drbdsetup", args, 2000, NULL, &err), -EIO);
-	ck_assert_ptr_nonnull(strstr(err, "exit 127"));
+	ck_assert_int_eq(ts_drbd_run("/nonexistent/drbdsetup", args, 2000, NULL, &err), -ENOENT);
+	ck_assert_msg(strstr(err, "/nonexistent/drbdsetup") && strstr(err, "No such file"),
+		      "message: %s", err);
 	free(err);
 }
 END_TEST

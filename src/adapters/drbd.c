@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <qb/qblog.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,8 @@
 
 #include "fault.h"
 #include "util.h"
+
+extern char **environ;
 
 #define LINE_MAX_BYTES 65536
 #define STABLE_RUN_MS 5000      /* a run this long resets the backoff */
@@ -398,13 +401,57 @@ static void child_close(struct run_child *c)
 	c->out_fd = c->err_fd = -1;
 }
 
+/*
+ * posix_spawn, not fork: glibc's clones the agent without copying its page
+ * tables (vfork semantics), which a fork of an agent with a large catalog
+ * does on every call, several of them while a VM's I/O is held.  The child
+ * gets /dev/null for stdin, @out_fd and @err_fd, no other descriptor, and
+ * SIGPIPE's default; an exec failure comes back as posix_spawn's error.
+ */
+static int spawn_child(const char *const *argv, int out_fd, int err_fd, pid_t *pid)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t dfl, none;
+	int rc;
+
+	sigemptyset(&none);
+	sigemptyset(&dfl);
+	sigaddset(&dfl, SIGPIPE);
+	if (posix_spawn_file_actions_init(&fa) != 0)
+		return -ENOMEM;
+	if (posix_spawnattr_init(&attr) != 0) {
+		posix_spawn_file_actions_destroy(&fa);
+		return -ENOMEM;
+	}
+	rc = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	if (rc == 0)
+		rc = posix_spawn_file_actions_adddup2(&fa, out_fd, STDOUT_FILENO);
+	if (rc == 0)
+		rc = posix_spawn_file_actions_adddup2(&fa, err_fd, STDERR_FILENO);
+	if (rc == 0)
+		rc = posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1);
+	if (rc == 0)
+		rc = posix_spawnattr_setsigdefault(&attr, &dfl);
+	if (rc == 0)
+		rc = posix_spawnattr_setsigmask(&attr, &none);
+	if (rc == 0)
+		rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+	if (rc == 0)
+		rc = posix_spawn(pid, argv[0], &fa, &attr, (char *const *)argv, environ);
+	posix_spawnattr_destroy(&attr);
+	posix_spawn_file_actions_destroy(&fa);
+	return -rc;
+}
+
 static int child_start(const char *drbdsetup, const char *const *args, struct run_child *c)
 {
+	/* fault point: this drbdsetup dies by SIGKILL before doing anything */
+	static const char *const dies_argv[] = { "/bin/sh", "-c", "kill -KILL $$", NULL };
 	int po[2] = { -1, -1 }, pe[2] = { -1, -1 };
 	const char *argv[32];
 	int nargs = 0, rc = 0;
 	char point[64];
-	bool dies;
 
 	memset(c, 0, sizeof(*c));
 	c->out_fd = c->err_fd = -1;
@@ -414,30 +461,15 @@ static int child_start(const char *drbdsetup, const char *const *args, struct ru
 	for (; args[nargs - 1] && nargs < 31; nargs++)
 		argv[nargs] = args[nargs - 1];
 	argv[nargs] = NULL;
-	/* fault point: this drbdsetup dies by SIGKILL before doing anything */
 	snprintf(point, sizeof(point), "drbd/run/%s", c->verb);
-	dies = ts_fault(point);
 	if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0) {
 		rc = -errno;
 		goto fail;
 	}
-	c->pid = fork();
-	if (c->pid < 0) {
-		rc = -errno;
+	rc = spawn_child(ts_fault(point) ? dies_argv : argv, po[1], pe[1], &c->pid);
+	if (rc < 0) {
+		c->pid = -1;
 		goto fail;
-	}
-	if (c->pid == 0) {
-		int devnull = open("/dev/null", O_RDONLY);
-
-		dup2(devnull, STDIN_FILENO);
-		dup2(po[1], STDOUT_FILENO);
-		dup2(pe[1], STDERR_FILENO);
-		signal(SIGPIPE, SIG_DFL);
-		if (dies)
-			raise(SIGKILL);
-		execv(argv[0], (char *const *)argv);
-		dprintf(STDERR_FILENO, "cannot execute %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
 	}
 	close(po[1]);
 	close(pe[1]);
