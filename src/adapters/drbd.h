@@ -77,7 +77,7 @@ struct ts_drbd_drain {
 
 /**
  * Read the drain state of @resources (@n of them) fresh, with one
- * `drbdsetup events2 --now --statistics [RES]` (RES when @n is 1): the
+ * `drbdsetup events2 --now --statistics RES` per resource, at once: the
  * sum of their writes in flight, and whether all of them replicate (@out->why
  * names the first that does not).  Drained means in_flight == 0 while
  * replicating.  -ENOENT when drbdsetup does not know one of them.
