@@ -47,6 +47,8 @@ struct ts_inflight {
 	bool freeze_armed, drain_armed;
 	/* phase timings (ts_now_us), logged when the snapshot becomes normal */
 	uint64_t t_delivered, t_admitted, t_frozen, t_pieces_start, t_pieces_done;
+	/* and of the hold on the primary: suspend-io, drained, resume-io */
+	uint64_t t_suspend, t_suspended, t_drained, t_resume, t_resumed;
 };
 
 /** What we know of one PM of the nodelist. */

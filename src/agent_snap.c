@@ -235,6 +235,7 @@ static void resume_io(struct ts_agent *a, struct ts_inflight *f)
 		size_t n = f->n_minors;
 		int rc = -EIO;
 
+		f->t_resume = ts_now_us();
 		memcpy(left, f->minors, n * sizeof(left[0]));
 		/* Resuming is what must never fail to happen: retry what failed,
 		 * and leave the intent so a restart tries again. */
@@ -262,6 +263,8 @@ static void resume_io(struct ts_agent *a, struct ts_inflight *f)
 			return;
 		}
 	}
+	if (f->n_minors)
+		f->t_resumed = ts_now_us();
 	for (uint32_t v = 0; v < f->row.n_volumes && f->n_minors; v++) {
 		char res[TS_DRBD_NAME_MAX];
 
@@ -362,6 +365,7 @@ static void check_drain(struct ts_inflight *f)
 	}
 	total = d.in_flight;
 	if (total == 0) {
+		f->t_drained = ts_now_us();
 		ts_fault("snap/drained");
 		qb_log(LOG_DEBUG, "snapshot %s: in-flight writes drained after %llu ms",
 		       f->row.id, (unsigned long long)(ts_now_ms() - f->held_since_ms));
@@ -442,6 +446,7 @@ static void start_quiesce(struct ts_agent *a, struct ts_inflight *f)
 	}
 	f->held_since_ms = ts_now_ms();
 	f->held = true;
+	f->t_suspend = ts_now_us();
 	if (ts_drbd_run_each(a->cfg->drbdsetup, "suspend-io", f->minors, f->n_minors,
 			     DRBDSETUP_TIMEOUT_MS, failed, &err) < 0) {
 		/* Every minor tried is resumed: a suspend-io killed at its
@@ -451,6 +456,7 @@ static void start_quiesce(struct ts_agent *a, struct ts_inflight *f)
 		quiesced(f, -EIO, "quiesce_failed", msg);
 		return;
 	}
+	f->t_suspended = ts_now_us();
 	ts_fault("snap/suspended");
 	check_drain(f);
 }
@@ -691,6 +697,19 @@ static void log_timing(const struct ts_inflight *f)
 	       "pieces_ms=%.3f commit_ms=%.3f", f->row.id, span_ms(f->t_delivered, now),
 	       span_ms(f->t_delivered, f->t_admitted), span_ms(f->t_admitted, f->t_frozen),
 	       span_ms(f->t_pieces_start, f->t_pieces_done), span_ms(f->t_pieces_done, now));
+	/*
+	 * The primary's hold: prepare = admitted to suspend-io (guest freeze,
+	 * the intent, the freeze guard); suspend = the suspend-io calls; drain =
+	 * until no write is in flight; frozen = drained to FROZEN delivered;
+	 * release = FROZEN delivered to resume-io (its pieces); resume = the
+	 * resume-io calls.
+	 */
+	if (f->t_resumed)
+		qb_log(LOG_INFO, "snapshot %s: hold prepare_ms=%.3f suspend_ms=%.3f drain_ms=%.3f "
+		       "frozen_ms=%.3f release_ms=%.3f resume_ms=%.3f", f->row.id,
+		       span_ms(f->t_admitted, f->t_suspend), span_ms(f->t_suspend, f->t_suspended),
+		       span_ms(f->t_suspended, f->t_drained), span_ms(f->t_drained, f->t_frozen),
+		       span_ms(f->t_frozen, f->t_resume), span_ms(f->t_resume, f->t_resumed));
 }
 
 /*
