@@ -617,6 +617,12 @@ static void run_fx(struct ts_agent *a, struct ts_inflight *f, struct ts_snapshot
 			start_q = f != NULL;
 			break;
 		case TS_FX_RESUME:
+			/* The intent's removal need not be durable before what
+			 * follows: it joins the step's next catalog write (a
+			 * restart finds the intent and resumes only what DRBD
+			 * still shows suspended). */
+			if (i + 1 < fx->n && writes_catalog(fx->items[i + 1].kind))
+				step_txn_open(a, &txn);
 			if (f)
 				resume_io(a, f);
 			break;

@@ -107,15 +107,19 @@ static void auto_delete(uint32_t self, struct ts_snapshot *s, struct ts_fx_list 
  * The primary has both pieces durable and I/O still held: commit.  I/O is
  * resumed before the TAKEN goes out, so the primary's report that it no
  * longer holds I/O precedes the TAKEN in the agreed order, and a create
- * sent once this snapshot is normal never sees a stale suspension.
+ * sent once this snapshot is normal never sees a stale suspension.  It is
+ * resumed before sent_taken is written, too: that write must be durable
+ * before the send, not before the resume, and the VM's I/O should not wait
+ * for it.  (A crash between the two leaves phase `taken` without
+ * sent_taken, as a crash before the resume does: the TAKEN was not sent.)
  */
 static void primary_commit(struct ts_snapshot *s, struct ts_fx_list *fx)
 {
 	s->sent_taken = true;
 	s->phase = TS_PH_COMMITTING;
-	fx_add(fx, TS_FX_PERSIST);      /* sent_taken is durable before the send */
 	fx_add(fx, TS_FX_DISARM_TIMER);
 	fx_add(fx, TS_FX_RESUME);
+	fx_add(fx, TS_FX_PERSIST);      /* sent_taken is durable before the send */
 	fx_add(fx, TS_FX_SEND_TAKEN);
 }
 
