@@ -16,6 +16,9 @@ import sys
 
 TIMING = re.compile(r"snapshot ([0-9a-f]{32}): timing total_ms=([0-9.]+) precheck_ms=([0-9.]+) "
                     r"quiesce_ms=([0-9.]+) pieces_ms=([0-9.]+) commit_ms=([0-9.]+)")
+HOLD = re.compile(r"snapshot ([0-9a-f]{32}): hold prepare_ms=([0-9.]+) suspend_ms=([0-9.]+) "
+                  r"drain_ms=([0-9.]+) frozen_ms=([0-9.]+) release_ms=([0-9.]+) resume_ms=([0-9.]+)")
+HOLD_PARTS = ("prepare", "suspend", "drain", "frozen", "release", "resume")
 RESUMED = re.compile(r"snapshot ([0-9a-f]{32}): I/O of \S+ resumed after ([0-9]+) ms")
 PHASES = ("total", "precheck", "quiesce", "pieces", "commit")
 
@@ -106,6 +109,17 @@ def agent_timings(w, tag, ids):
         found += len(per["total"])
         res[node] = {p + "_ms": stats(v) for p, v in per.items()}
     return res if found else None
+
+
+def hold_parts(w, tag, ids):
+    """The primary's (pm1's) 'hold' lines for ids: the stats of each part."""
+    per = {p: [] for p in HOLD_PARTS}
+    for l in w.lines("%s-pm1.log" % tag):
+        m = HOLD.search(l)
+        if m and (ids is None or m.group(1) in ids):
+            for p, v in zip(HOLD_PARTS, m.groups()[1:]):
+                per[p].append(float(v))
+    return {p + "_ms": stats(v) for p, v in per.items()} if per["prepare"] else None
 
 
 def agent_holds(w, tag, ids):
@@ -215,6 +229,7 @@ def main(workdir, out_path):
     if "latency" in parts:
         s, ids = series(w, "latency")
         s["phases"] = agent_timings(w, "latency", ids)
+        s["hold_parts"] = hold_parts(w, "latency", ids)
         s["agent_io_hold_ms"] = agent_holds(w, "latency", ids)
         win, per_res = freeze_windows(w, "latency")
         s["freeze_window_idle_ms"] = win
@@ -246,6 +261,7 @@ def main(workdir, out_path):
         s["hold_per_resource_ms"] = per_res
         s["agent_io_hold_ms"] = agent_holds(w, "freeze", ids)
         s["phases"] = agent_timings(w, "freeze", ids)
+        s["hold_parts"] = hold_parts(w, "freeze", ids)
         extra["freeze"] = s
         if win:
             r["freeze_ms"] = {"p50": win["p50"], "p99": win["p99"]}
@@ -401,6 +417,11 @@ def print_table(r):
         rows.append((name, value, tgt.get("target", ""),
                      "" if not key else "-" if met is None else "yes" if met else "MISSED"))
 
+    def hold_row(h):
+        if h:
+            row("  pm1 hold: prepare/suspend/drain/frozen/release/resume p50",
+                " / ".join(fmt((h[p + "_ms"] or {}).get("p50")) for p in HOLD_PARTS) + " ms")
+
     fl = x.get("floor", {})
     if fl:
         c = fl.get("cpg_rtt") or {}
@@ -429,10 +450,12 @@ def print_table(r):
         o = n.get("outside_agent_ms")
         if o:
             row("  outside the agent (CLI, origin prep) p50", "%s ms" % fmt(o["p50"]))
+        hold_row(n.get("hold_parts"))
     if x.get("freeze"):
         f = r["freeze_ms"]
         row("freeze window p50 / p99 (under load)", "%s / %s ms" % (fmt(f["p50"]), fmt(f["p99"])),
             "freeze_ms.p99")
+        hold_row(x["freeze"].get("hold_parts"))
         e = x["freeze"].get("end_to_end_ms") or {}
         row("  snapshot latency under load p50 / p99", "%s / %s ms (%d of %d normal%s)"
             % (fmt(e.get("p50")), fmt(e.get("p99")), x["freeze"]["normal"], x["freeze"]["requested"],
