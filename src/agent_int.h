@@ -45,6 +45,20 @@ struct ts_inflight {
 	pid_t guard_pid;
 	qb_loop_timer_handle freeze_timer, drain_timer;
 	bool freeze_armed, drain_armed;
+	/*
+	 * The suspend-io calls or the drain reads under way on the loop (one
+	 * per volume); when the last is in, the quiesce goes on.  A resume or
+	 * the end of the snapshot waits for them first (ts_snap_jobs_reap).
+	 */
+	struct ts_snap_job {
+		struct ts_inflight *f;
+		struct ts_drbd_job *job;
+		char *out;              /* a drain read's output */
+	} jobs[TS_SNAP_MAX_VOLUMES];
+	size_t jobs_pending;
+	int jobs_rc;
+	char *jobs_err;                 /* the first failure */
+	void (*jobs_next)(struct ts_inflight *f);       /* once all are in */
 	/* phase timings (ts_now_us), logged when the snapshot becomes normal */
 	uint64_t t_delivered, t_admitted, t_frozen, t_pieces_start, t_pieces_done;
 	/* and of the hold on the primary: suspend-io, drained, resume-io */

@@ -75,12 +75,104 @@ static void disarm(struct ts_agent *a, qb_loop_timer_handle h, bool *armed)
 	*armed = false;
 }
 
+static void jobs_reap(struct ts_inflight *f);
+
 static void inflight_drop(struct ts_inflight *f)
 {
+	jobs_reap(f);
 	disarm(f->agent, f->freeze_timer, &f->freeze_armed);
 	disarm(f->agent, f->drain_timer, &f->drain_armed);
 	ts_snapshot_release(&f->row);
 	f->used = false;
+}
+
+/* ---- drbdsetup on the loop (primary) ------------------------------------------- */
+
+/*
+ * A snapshot's suspend-io calls and drain reads run as jobs on the agent's
+ * loop (one per volume, all at once), so that while DRBD answers the loop
+ * serves the CLI, CPG and the other snapshots.  When the last job of a
+ * stage is in, f->jobs_next goes on.  Anything that resumes or ends the
+ * snapshot first waits for the jobs still running: a resume-io must not
+ * overtake a suspend-io.
+ */
+static void jobs_reset(struct ts_inflight *f)
+{
+	for (size_t i = 0; i < TS_SNAP_MAX_VOLUMES; i++) {
+		free(f->jobs[i].out);
+		f->jobs[i].out = NULL;
+		f->jobs[i].job = NULL;
+	}
+	free(f->jobs_err);
+	f->jobs_err = NULL;
+	f->jobs_rc = 0;
+	f->jobs_pending = 0;
+	f->jobs_next = NULL;
+}
+
+static void jobs_reap(struct ts_inflight *f)
+{
+	for (size_t i = 0; i < TS_SNAP_MAX_VOLUMES; i++) {
+		struct ts_drbd_job *j = f->jobs[i].job;
+
+		f->jobs[i].job = NULL;
+		ts_drbd_job_reap(j);
+	}
+	jobs_reset(f);
+}
+
+static void jobs_failed(struct ts_inflight *f, int rc, const char *err)
+{
+	if (f->jobs_rc < 0)
+		return;
+	f->jobs_rc = rc;
+	f->jobs_err = ts_xstrdup(err ? err : ts_strerror(rc));
+}
+
+/* One job fewer to wait for; the last one moves the stage on. */
+static void jobs_settle(struct ts_inflight *f)
+{
+	if (--f->jobs_pending == 0 && f->jobs_next)
+		f->jobs_next(f);
+}
+
+static void on_job_done(void *data, int rc, const char *out, const char *err)
+{
+	struct ts_snap_job *sj = data;
+
+	sj->job = NULL;
+	if (rc < 0)
+		jobs_failed(sj->f, rc, err);
+	else
+		sj->out = ts_xstrdup(out ? out : "");
+	jobs_settle(sj->f);
+}
+
+/* Starts `drbdsetup ARGS[i]` for i < n (each NULL-terminated), then @next. */
+static void jobs_start(struct ts_agent *a, struct ts_inflight *f, const char *const (*args)[5],
+		       size_t n, void (*next)(struct ts_inflight *f))
+{
+	jobs_reap(f);
+	f->jobs_next = next;
+	f->jobs_pending = 1;            /* held until all are started */
+	for (size_t i = 0; i < n; i++) {
+		int rc;
+
+		f->jobs[i].f = f;
+		f->jobs_pending++;
+		rc = ts_drbd_job_start(a->loop, a->cfg->drbdsetup, args[i], DRBDSETUP_TIMEOUT_MS,
+				       on_job_done, &f->jobs[i], &f->jobs[i].job);
+		if (rc < 0) {
+			char msg[256];
+
+			f->jobs[i].job = NULL;
+			snprintf(msg, sizeof(msg), "cannot run %s %s: %s", a->cfg->drbdsetup,
+				 args[i][0], ts_strerror(rc));
+			jobs_failed(f, rc, msg);
+			f->jobs_pending--;
+		}
+	}
+	jobs_settle(f);
 }
 
 /* ---- I/O hold and release (primary) ------------------------------------------- */
@@ -226,6 +318,7 @@ static void resume_io(struct ts_agent *a, struct ts_inflight *f)
 {
 	char *err = NULL;
 
+	jobs_reap(f);
 	disarm(a, f->drain_timer, &f->drain_armed);
 	if (f->n_minors)
 		ts_fault("snap/resume");
@@ -320,32 +413,73 @@ static void on_drain_timer(void *data)
 	check_drain(f);
 }
 
+static void drain_read(struct ts_inflight *f);
+
+static void drain_names(const struct ts_inflight *f, char (*names)[TS_DRBD_NAME_MAX],
+			const char **res)
+{
+	for (uint32_t i = 0; i < f->row.n_volumes; i++) {
+		ts_drbd_resource_name(f->row.vm, f->row.volumes[i], names[i], TS_DRBD_NAME_MAX);
+		res[i] = names[i];
+	}
+}
+
 /*
  * suspend-io alone does not settle writes already on their way to the peer
  * (DRBD's own consistent-snapshots test): wait until the peer has
  * acknowledged every one, so both PMs' backing stores hold the same bytes.
+ * One `events2 --now --statistics RES` per volume, as jobs; drain_read
+ * judges what they printed.
  */
 static void check_drain(struct ts_inflight *f)
 {
-	struct ts_agent *a = f->agent;
-	uint64_t total = 0;
+	char names[TS_SNAP_MAX_VOLUMES][TS_DRBD_NAME_MAX];
+	const char *res[TS_SNAP_MAX_VOLUMES];
+	const char *args[TS_SNAP_MAX_VOLUMES][5];
 
-	if (!a->cfg->drain) {
+	if (!f->agent->cfg->drain) {
 		/* Only for demonstrating the hazard (twinsnap.conf(5)). */
 		quiesced(f, 0, NULL, NULL);
 		return;
 	}
+	drain_names(f, names, res);
+	for (uint32_t i = 0; i < f->row.n_volumes; i++) {
+		args[i][0] = "events2";
+		args[i][1] = "--now";
+		args[i][2] = "--statistics";
+		args[i][3] = res[i];
+		args[i][4] = NULL;
+	}
+	jobs_start(f->agent, f, (const char *const (*)[5])args, f->row.n_volumes, drain_read);
+}
+
+static void drain_read(struct ts_inflight *f)
+{
+	struct ts_agent *a = f->agent;
 	char names[TS_SNAP_MAX_VOLUMES][TS_DRBD_NAME_MAX], msg[320], *err = NULL;
 	const char *res[TS_SNAP_MAX_VOLUMES];
+	struct ts_drbd_model *model;
 	struct ts_drbd_drain d;
-	int rc;
+	int rc = f->jobs_rc;
 
-	for (uint32_t i = 0; i < f->row.n_volumes; i++) {
-		ts_drbd_resource_name(f->row.vm, f->row.volumes[i], names[i], sizeof(names[i]));
-		res[i] = names[i];
+	if (rc < 0) {
+		snprintf(msg, sizeof(msg), "cannot read in-flight writes: %s", f->jobs_err);
+		jobs_reset(f);
+		quiesced(f, rc, "drain_failed", msg);
+		return;
 	}
-	rc = ts_drbd_drain_state(a->cfg->drbdsetup, res, f->row.n_volumes, DRBDSETUP_TIMEOUT_MS,
-				 &d, &err);
+	drain_names(f, names, res);
+	model = ts_drbd_model_create();
+	for (uint32_t i = 0; i < f->row.n_volumes; i++) {
+		char *line, *save = NULL;
+
+		for (line = strtok_r(f->jobs[i].out, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save))
+			ts_drbd_model_apply_line(model, line);
+	}
+	jobs_reset(f);
+	rc = ts_drbd_drain_eval(model, res, f->row.n_volumes, &d, &err);
+	ts_drbd_model_destroy(model);
 	if (rc < 0) {
 		snprintf(msg, sizeof(msg), "cannot read in-flight writes: %s",
 			 err ? err : ts_strerror(rc));
@@ -363,8 +497,7 @@ static void check_drain(struct ts_inflight *f)
 		quiesced(f, -ENOTCONN, "replication_lost", msg);
 		return;
 	}
-	total = d.in_flight;
-	if (total == 0) {
+	if (d.in_flight == 0) {
 		f->t_drained = ts_now_us();
 		ts_fault("snap/drained");
 		qb_log(LOG_DEBUG, "snapshot %s: in-flight writes drained after %llu ms",
@@ -396,11 +529,13 @@ static int find_minors(struct ts_agent *a, struct ts_inflight *f, char *msg, siz
 	return 0;
 }
 
+static void suspended(struct ts_inflight *f);
+
 static void start_quiesce(struct ts_agent *a, struct ts_inflight *f)
 {
 	enum ts_consistency want = f->row.consistency_requested;
-	char msg[256], *err = NULL;
-	bool failed[TS_SNAP_MAX_VOLUMES];
+	char msg[256], *err = NULL, minor[TS_SNAP_MAX_VOLUMES][16];
+	const char *args[TS_SNAP_MAX_VOLUMES][5];
 
 	ts_fault("snap/quiesce");
 	f->achieved = TS_CONS_CRASH;
@@ -447,15 +582,29 @@ static void start_quiesce(struct ts_agent *a, struct ts_inflight *f)
 	f->held_since_ms = ts_now_ms();
 	f->held = true;
 	f->t_suspend = ts_now_us();
-	if (ts_drbd_run_each(a->cfg->drbdsetup, "suspend-io", f->minors, f->n_minors,
-			     DRBDSETUP_TIMEOUT_MS, failed, &err) < 0) {
+	for (size_t i = 0; i < f->n_minors; i++) {
+		snprintf(minor[i], sizeof(minor[i]), "%d", f->minors[i]);
+		args[i][0] = "suspend-io";
+		args[i][1] = minor[i];
+		args[i][2] = NULL;
+	}
+	jobs_start(a, f, (const char *const (*)[5])args, f->n_minors, suspended);
+}
+
+/* The suspend-io calls are in. */
+static void suspended(struct ts_inflight *f)
+{
+	char msg[256];
+
+	if (f->jobs_rc < 0) {
 		/* Every minor tried is resumed: a suspend-io killed at its
 		 * timeout may still have taken effect. */
-		snprintf(msg, sizeof(msg), "%s", err);
-		free(err);
+		snprintf(msg, sizeof(msg), "%s", f->jobs_err);
+		jobs_reset(f);
 		quiesced(f, -EIO, "quiesce_failed", msg);
 		return;
 	}
+	jobs_reset(f);
 	f->t_suspended = ts_now_us();
 	ts_fault("snap/suspended");
 	check_drain(f);

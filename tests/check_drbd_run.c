@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Unit tests of the short drbdsetup commands (adapters/drbd: ts_drbd_run,
- * ts_drbd_in_flight) against fake drbdsetup scripts: output captured, exit
- * status and stderr reported, a hanging command killed at its deadline,
- * in-flight writes summed from real events2 syntax.
+ * ts_drbd_in_flight, jobs on a loop) against fake drbdsetup scripts: output
+ * captured, exit status and stderr reported, a hanging command killed at
+ * its deadline, in-flight writes summed from real events2 syntax, a job
+ * that lets the loop run and reports once.
  */
 #include "config.h"
 
 #include <check.h>
+#include <qb/qbloop.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -218,6 +220,113 @@ START_TEST(test_replication_broken)
 }
 END_TEST
 
+/* ---- jobs on a loop ---- */
+
+struct job_result {
+	int calls, rc;
+	char out[256], err[256];
+	qb_loop_t *loop;
+};
+
+static void job_done(void *data, int rc, const char *out, const char *err)
+{
+	struct job_result *r = data;
+
+	r->calls++;
+	r->rc = rc;
+	snprintf(r->out, sizeof(r->out), "%s", out ? out : "(null)");
+	snprintf(r->err, sizeof(r->err), "%s", err ? err : "(null)");
+	qb_loop_stop(r->loop);
+}
+
+static void give_up(void *data)
+{
+	qb_loop_stop(data);
+}
+
+/* Run the loop until a job reports (or 10 s). */
+static void run_until_done(qb_loop_t *loop)
+{
+	qb_loop_timer_handle t;
+
+	ck_assert_int_eq(qb_loop_timer_add(loop, QB_LOOP_LOW, 10000ULL * 1000000ULL, loop, give_up,
+					   &t), 0);
+	qb_loop_run(loop);
+	qb_loop_timer_del(loop, t);
+}
+
+/*
+ * A job runs while the loop goes on (a timer of the loop fires while the
+ * command still sleeps), then reports its output once; a failing one its
+ * stderr; a hanging one is killed at its deadline.
+ */
+static void tick(void *data)
+{
+	(*(int *)data)++;
+}
+
+START_TEST(test_job_on_the_loop)
+{
+	qb_loop_t *loop = qb_loop_create();
+	struct job_result r = { .loop = loop };
+	const char *args[] = { "events2", "--now", NULL };
+	struct ts_drbd_job *job = NULL;
+	qb_loop_timer_handle t;
+	int ticks = 0;
+
+	fake("sleep 0.3; echo \"args: $*\"");
+	ck_assert_int_eq(ts_drbd_job_start(loop, script, args, 5000, job_done, &r, &job), 0);
+	ck_assert_int_eq(qb_loop_timer_add(loop, QB_LOOP_HIGH, 50ULL * 1000000ULL, &ticks, tick,
+					   &t), 0);
+	run_until_done(loop);
+	ck_assert_int_eq(r.calls, 1);
+	ck_assert_int_eq(r.rc, 0);
+	ck_assert_str_eq(r.out, "args: events2 --now\n");
+	ck_assert_str_eq(r.err, "(null)");
+	ck_assert_int_eq(ticks, 1);     /* the loop ran while the command slept */
+
+	r.calls = 0;
+	fake("echo 'no such minor' >&2; exit 10");
+	ck_assert_int_eq(ts_drbd_job_start(loop, script, args, 5000, job_done, &r, &job), 0);
+	run_until_done(loop);
+	ck_assert_int_eq(r.calls, 1);
+	ck_assert_int_eq(r.rc, -EIO);
+	ck_assert_msg(strstr(r.err, "exit 10") && strstr(r.err, "no such minor"), "%s", r.err);
+
+	r.calls = 0;
+	fake("exec sleep 30");
+	ck_assert_int_eq(ts_drbd_job_start(loop, script, args, 300, job_done, &r, &job), 0);
+	run_until_done(loop);
+	ck_assert_int_eq(r.calls, 1);
+	ck_assert_int_eq(r.rc, -ETIMEDOUT);
+	ck_assert_msg(strstr(r.err, "did not finish within 300 ms"), "%s", r.err);
+	qb_loop_destroy(loop);
+}
+END_TEST
+
+/* A job reaped before it ends is waited for and never reports. */
+START_TEST(test_job_reaped_silently)
+{
+	qb_loop_t *loop = qb_loop_create();
+	struct job_result r = { .loop = loop };
+	const char *args[] = { "suspend-io", "0", NULL };
+	struct ts_drbd_job *job = NULL;
+	char done_file[300], *cmd;
+	struct stat st;
+
+	snprintf(done_file, sizeof(done_file), "%s/done", dir);
+	cmd = ts_xasprintf("sleep 0.2; touch %s", done_file);
+	fake(cmd);
+	free(cmd);
+	ck_assert_int_eq(ts_drbd_job_start(loop, script, args, 5000, job_done, &r, &job), 0);
+	ts_drbd_job_reap(job);
+	ck_assert_int_eq(stat(done_file, &st), 0);      /* it ran to its end */
+	unlink(done_file);
+	ck_assert_int_eq(r.calls, 0);
+	qb_loop_destroy(loop);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("drbd_run");
@@ -232,6 +341,8 @@ int main(void)
 	tcase_add_test(tc, test_in_flight_summed);
 	tcase_add_test(tc, test_drained);
 	tcase_add_test(tc, test_replication_broken);
+	tcase_add_test(tc, test_job_on_the_loop);
+	tcase_add_test(tc, test_job_reaped_silently);
 	tcase_set_timeout(tc, TS_TEST_TIMEOUT);
 	suite_add_tcase(s, tc);
 	return ts_run_suite(s);

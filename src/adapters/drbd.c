@@ -386,7 +386,8 @@ static void schedule_restart(struct ts_drbd_mon *m)
 							      : m->backoff_ms * 2;
 }
 
-static void read_some(int fd, char **buf, size_t *len, size_t *cap)
+/* Read what @fd has; true once it is at its end (or broken), false on EAGAIN. */
+static bool read_some(int fd, char **buf, size_t *len, size_t *cap)
 {
 	for (;;) {
 		ssize_t n;
@@ -398,8 +399,10 @@ static void read_some(int fd, char **buf, size_t *len, size_t *cap)
 				abort();
 		}
 		n = read(fd, *buf + *len, *cap - *len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n <= 0)
-			return;
+			return n == 0 || errno != EAGAIN;
 		*len += (size_t)n;
 		(*buf)[*len] = '\0';
 	}
@@ -581,6 +584,95 @@ int ts_drbd_run(const char *drbdsetup, const char *const *args, int timeout_ms, 
 	return child_finish(drbdsetup, &c, deadline, timeout_ms, out, errmsg);
 }
 
+/* ---- on the agent's loop ------------------------------------------------------------ */
+
+struct ts_drbd_job {
+	qb_loop_t *loop;
+	char *drbdsetup;
+	struct run_child c;
+	uint64_t deadline;
+	int timeout_ms;
+	qb_loop_timer_handle timer;
+	bool polled, timed;
+	ts_drbd_job_fn done;
+	void *data;
+};
+
+/*
+ * The child has closed its stdout (it is exiting), or its deadline has
+ * passed (child_finish kills it then): collect it, report, free.  Only
+ * stdout is watched: a drbdsetup's stderr is a line or two, read here.
+ */
+static void job_end(struct ts_drbd_job *j, bool report)
+{
+	char *out = NULL, *err = NULL;
+	int rc;
+
+	if (j->polled)
+		qb_loop_poll_del(j->loop, j->c.out_fd);
+	if (j->timed)
+		qb_loop_timer_del(j->loop, j->timer);
+	j->polled = j->timed = false;
+	rc = child_finish(j->drbdsetup, &j->c, j->deadline, j->timeout_ms, &out, &err);
+	if (report && j->done)
+		j->done(j->data, rc, out, err);
+	free(out);
+	free(err);
+	free(j->drbdsetup);
+	free(j);
+}
+
+static int on_job_out(int32_t fd, int32_t revents, void *data)
+{
+	struct ts_drbd_job *j = data;
+
+	if (read_some(fd, &j->c.obuf, &j->c.olen, &j->c.ocap))
+		job_end(j, true);
+	return 0;
+}
+
+static void on_job_deadline(void *data)
+{
+	struct ts_drbd_job *j = data;
+
+	j->timed = false;
+	job_end(j, true);
+}
+
+int ts_drbd_job_start(qb_loop_t *loop, const char *drbdsetup, const char *const *args,
+		      int timeout_ms, ts_drbd_job_fn done, void *data, struct ts_drbd_job **out)
+{
+	struct ts_drbd_job *j = ts_xcalloc(1, sizeof(*j));
+	int rc = child_start(drbdsetup, args, &j->c);
+
+	if (rc < 0) {
+		free(j);
+		return rc;
+	}
+	j->loop = loop;
+	j->drbdsetup = ts_xstrdup(drbdsetup);
+	j->timeout_ms = timeout_ms;
+	j->deadline = ts_now_ms() + (uint64_t)timeout_ms;
+	j->done = done;
+	j->data = data;
+	j->polled = qb_loop_poll_add(loop, QB_LOOP_HIGH, j->c.out_fd, POLLIN, j,
+				     on_job_out) == 0;
+	j->timed = qb_loop_timer_add(loop, QB_LOOP_HIGH, (uint64_t)timeout_ms * NS_PER_MS, j,
+				     on_job_deadline, &j->timer) == 0;
+	if (!j->polled || !j->timed) {
+		job_end(j, false);      /* waits for it: the caller sees the failure */
+		return -ENOMEM;
+	}
+	*out = j;
+	return 0;
+}
+
+void ts_drbd_job_reap(struct ts_drbd_job *j)
+{
+	if (j)
+		job_end(j, false);
+}
+
 int ts_drbd_run_each(const char *drbdsetup, const char *verb, const int *minors, size_t n,
 		     int timeout_ms, bool *failed, char **errmsg)
 {
@@ -729,6 +821,16 @@ int ts_drbd_drain_state(const char *drbdsetup, const char *const *resources, siz
 
 	if (rc < 0)
 		return rc;
+	rc = ts_drbd_drain_eval(model, resources, n, drain, errmsg);
+	ts_drbd_model_destroy(model);
+	return rc;
+}
+
+int ts_drbd_drain_eval(const struct ts_drbd_model *model, const char *const *resources, size_t n,
+		       struct ts_drbd_drain *drain, char **errmsg)
+{
+	int rc = 0;
+
 	memset(drain, 0, sizeof(*drain));
 	drain->replicating = true;
 	for (size_t i = 0; i < n; i++) {
@@ -747,7 +849,6 @@ int ts_drbd_drain_state(const char *drbdsetup, const char *const *resources, siz
 			snprintf(drain->why, sizeof(drain->why), "%s: %.100s", resources[i], one.why);
 		}
 	}
-	ts_drbd_model_destroy(model);
 	return rc;
 }
 

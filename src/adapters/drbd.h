@@ -57,6 +57,21 @@ int ts_drbd_run_each(const char *drbdsetup, const char *verb, const int *minors,
 		     int timeout_ms, bool *failed, char **errmsg);
 
 /**
+ * A drbdsetup run on the agent's loop, so that the loop serves others (IPC,
+ * CPG, other snapshots) while it runs: ts_drbd_job_start() starts it and
+ * returns; @done gets its result once, as ts_drbd_run() would return it
+ * (@out its stdout, @errmsg NULL when @rc is 0; both valid during the call
+ * only).  The deadline kills it (-ETIMEDOUT).
+ */
+struct ts_drbd_job;
+typedef void (*ts_drbd_job_fn)(void *data, int rc, const char *out, const char *errmsg);
+
+int ts_drbd_job_start(qb_loop_t *loop, const char *drbdsetup, const char *const *args,
+		      int timeout_ms, ts_drbd_job_fn done, void *data, struct ts_drbd_job **job);
+/** Wait for @job to end (at most its deadline), without calling its @done. */
+void ts_drbd_job_reap(struct ts_drbd_job *job);
+
+/**
  * Reap the drbdsetup children that outlived SIGKILL (stuck in the kernel;
  * ts_drbd_run and the monitor give up waiting for them).  Returns how many
  * are still there.
@@ -84,6 +99,9 @@ struct ts_drbd_drain {
  */
 int ts_drbd_drain_state(const char *drbdsetup, const char *const *resources, size_t n,
 			int timeout_ms, struct ts_drbd_drain *out, char **errmsg);
+/** The same, from a model of what `events2 --now --statistics` printed. */
+int ts_drbd_drain_eval(const struct ts_drbd_model *model, const char *const *resources, size_t n,
+		       struct ts_drbd_drain *out, char **errmsg);
 
 /**
  * Which of @minors DRBD shows suspended (their resource's `suspended:` is
