@@ -41,6 +41,7 @@ struct ts_inflight {
 	int minors[TS_SNAP_MAX_VOLUMES];
 	uint64_t held_since_ms;
 	bool from_intent;               /* held by a previous run (start-up recovery) */
+	bool intent_early;              /* recorded with the row (crash consistency) */
 	int guard_fd;                   /* write end of the freeze guard's pipe, or -1 */
 	pid_t guard_pid;
 	qb_loop_timer_handle freeze_timer, drain_timer;

@@ -531,6 +531,18 @@ static int find_minors(struct ts_agent *a, struct ts_inflight *f, char *msg, siz
 
 static void suspended(struct ts_inflight *f);
 
+static int record_intent_early(struct ts_agent *a, struct ts_inflight *f)
+{
+	struct ts_inflight probe = { .row = f->row };
+	char msg[256];
+
+	/* find_minors on a copy: f->n_minors says what resume-io must resume */
+	if (find_minors(a, &probe, msg, sizeof(msg)) < 0)
+		return -ENOENT;
+	return ts_catalog_intent_add(a->catalog, f->row.id, probe.minors, probe.n_minors, false,
+				     f->row.vm);
+}
+
 static void start_quiesce(struct ts_agent *a, struct ts_inflight *f)
 {
 	enum ts_consistency want = f->row.consistency_requested;
@@ -562,7 +574,8 @@ static void start_quiesce(struct ts_agent *a, struct ts_inflight *f)
 		}
 	}
 	/* The intent is durable before anything is held. */
-	if (ts_catalog_intent_add(a->catalog, f->row.id, f->minors, f->n_minors, f->fsfrozen,
+	if (!f->intent_early &&
+	    ts_catalog_intent_add(a->catalog, f->row.id, f->minors, f->n_minors, f->fsfrozen,
 				  f->row.vm) < 0) {
 		resume_io(a, f);
 		quiesced(f, -EIO, "quiesce_failed", "cannot record the freeze intent");
@@ -764,6 +777,13 @@ static void run_fx(struct ts_agent *a, struct ts_inflight *f, struct ts_snapshot
 			break;
 		case TS_FX_QUIESCE:
 			start_q = f != NULL;
+			/* Crash consistency freezes nothing before suspend-io:
+			 * the freeze intent joins the step's transaction (the
+			 * row's), one fdatasync fewer before the hold.  Its
+			 * minors are not held yet: a restart that finds it
+			 * resumes only what DRBD shows suspended. */
+			if (f && txn && row->consistency_requested == TS_CONS_CRASH)
+				f->intent_early = record_intent_early(a, f) == 0;
 			break;
 		case TS_FX_RESUME:
 			/* The intent's removal need not be durable before what
