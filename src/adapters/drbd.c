@@ -753,77 +753,21 @@ static void drain_of(const struct ts_drbd_resource *res, struct ts_drbd_drain *o
 	}
 }
 
-/*
- * DRBD's view of @res (@n resources; all of them when @n is 0), read fresh:
- * one `drbdsetup events2 --now --statistics RES` per resource, all at once,
- * into one model.  Per resource, not `all`: on a PM with many VMs, `all`
- * prints every resource's state for the two a snapshot holds.
- */
-static int read_model(const char *drbdsetup, const char *const *res, size_t n, int timeout_ms,
-		      struct ts_drbd_model **model, char **errmsg)
+/* DRBD's view of all resources, read fresh with one `drbdsetup events2 --now`. */
+static int read_model(const char *drbdsetup, int timeout_ms, struct ts_drbd_model **model,
+		      char **errmsg)
 {
-	uint64_t deadline = ts_now_ms() + (uint64_t)timeout_ms;
-	size_t runs = n ? n : 1;
-	struct run_child *c = ts_xcalloc(runs, sizeof(*c));
-	char **out = ts_xcalloc(runs, sizeof(*out));
-	int first = 0;
-
-	for (size_t i = 0; i < runs; i++) {
-		const char *args[] = { "events2", "--now", "--statistics", n ? res[i] : NULL,
-				       NULL };
-		int rc = child_start(drbdsetup, args, &c[i]);
-
-		if (rc < 0) {
-			c[i].pid = -1;
-			if (!first) {
-				first = rc;
-				*errmsg = ts_xasprintf("cannot run %s: %s", drbdsetup,
-						       strerror(-rc));
-			}
-		}
-	}
-	for (size_t i = 0; i < runs; i++) {
-		char *err = NULL;
-		int rc;
-
-		if (c[i].pid < 0)
-			continue;
-		rc = child_finish(drbdsetup, &c[i], deadline, timeout_ms, &out[i], &err);
-		if (rc < 0 && !first) {
-			first = rc;
-			*errmsg = err;
-			err = NULL;
-		}
-		free(err);
-	}
-	if (!first) {
-		*model = ts_drbd_model_create();
-		for (size_t i = 0; i < runs; i++) {
-			char *line, *save = NULL;
-
-			for (line = strtok_r(out[i], "\n", &save); line;
-			     line = strtok_r(NULL, "\n", &save))
-				ts_drbd_model_apply_line(*model, line);
-		}
-	}
-	for (size_t i = 0; i < runs; i++)
-		free(out[i]);
-	free(out);
-	free(c);
-	return first;
-}
-
-int ts_drbd_drain_state(const char *drbdsetup, const char *const *resources, size_t n,
-			int timeout_ms, struct ts_drbd_drain *drain, char **errmsg)
-{
-	struct ts_drbd_model *model;
-	int rc = read_model(drbdsetup, resources, n, timeout_ms, &model, errmsg);
+	const char *args[] = { "events2", "--now", NULL };
+	char *out = NULL, *line, *save = NULL;
+	int rc = ts_drbd_run(drbdsetup, args, timeout_ms, &out, errmsg);
 
 	if (rc < 0)
 		return rc;
-	rc = ts_drbd_drain_eval(model, resources, n, drain, errmsg);
-	ts_drbd_model_destroy(model);
-	return rc;
+	*model = ts_drbd_model_create();
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		ts_drbd_model_apply_line(*model, line);
+	free(out);
+	return 0;
 }
 
 int ts_drbd_drain_eval(const struct ts_drbd_model *model, const char *const *resources, size_t n,
@@ -856,7 +800,7 @@ int ts_drbd_minors_suspended(const char *drbdsetup, const int *minors, size_t n,
 			     bool *suspended, char **errmsg)
 {
 	struct ts_drbd_model *model;
-	int rc = read_model(drbdsetup, NULL, 0, timeout_ms, &model, errmsg);
+	int rc = read_model(drbdsetup, timeout_ms, &model, errmsg);
 
 	if (rc < 0)
 		return rc;

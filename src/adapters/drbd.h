@@ -91,15 +91,12 @@ struct ts_drbd_drain {
 };
 
 /**
- * Read the drain state of @resources (@n of them) fresh, with one
- * `drbdsetup events2 --now --statistics RES` per resource, at once: the
- * sum of their writes in flight, and whether all of them replicate (@out->why
+ * The drain state of @resources (@n of them) in @model, read from
+ * `drbdsetup events2 --now --statistics RES` (one per resource): the sum
+ * of their writes in flight, and whether all of them replicate (@out->why
  * names the first that does not).  Drained means in_flight == 0 while
- * replicating.  -ENOENT when drbdsetup does not know one of them.
+ * replicating.  -ENOENT (and *@errmsg) when one of them is not in @model.
  */
-int ts_drbd_drain_state(const char *drbdsetup, const char *const *resources, size_t n,
-			int timeout_ms, struct ts_drbd_drain *out, char **errmsg);
-/** The same, from a model of what `events2 --now --statistics` printed. */
 int ts_drbd_drain_eval(const struct ts_drbd_model *model, const char *const *resources, size_t n,
 		       struct ts_drbd_drain *out, char **errmsg);
 
