@@ -198,7 +198,7 @@ void ts_snap_ipc_create(struct ts_agent *a, struct ts_ipc_req *req, const Twinsn
 
 /* A page of `snapshot list`: at most this many rows, and well inside one
  * IPC message (TS_IPC_MAX_MSG) even with the longest names. */
-#define LIST_PAGE_ROWS 750
+#define LIST_PAGE_ROWS 1500
 #define LIST_PAGE_BYTES (TS_IPC_MAX_MSG / 2)
 #define LIST_ROW_HINT 160       /* bytes of an ordinary packed row, to size the buffer */
 

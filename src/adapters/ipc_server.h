@@ -18,10 +18,12 @@
 /*
  * The largest message either way.  libqb sizes each connection's three
  * shared-memory rings by it, and allocates and clears them when the
- * connection is made: at 1 MiB that took ~4 ms of every CLI call.  A
- * list is paged well inside it.
+ * connection is made: ~4 ms of every CLI call at 1 MiB, ~2 ms at 512 KiB,
+ * ~1.5 at 256 KiB.  A list is paged well inside it, and smaller pages cost
+ * a list of 100,000 rows more round trips: ~340 ms at 1 MiB, ~370 at
+ * 512 KiB, ~440 at 256 KiB (make bench's lab, 2 cores).
  */
-#define TS_IPC_MAX_MSG (256 * 1024)
+#define TS_IPC_MAX_MSG (512 * 1024)
 #define TS_IPC_MSG_REQUEST 1
 
 struct ts_ipc_server;

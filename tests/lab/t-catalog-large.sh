@@ -9,7 +9,7 @@
 # streamed page by page, must still be one JSON document with every row
 # once and every name intact.
 snap_begin
-N=12000   # many IPC messages (256 KiB) of rows, six digest parts
+N=12000   # many IPC messages (512 KiB) of rows, six digest parts
 
 snap_create_ready pm1 vm1 --name seed
 [ "$SNAP_RC" = 0 ] || fail "seed snapshot: exit $SNAP_RC: $SNAP_ERR"
