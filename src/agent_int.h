@@ -85,6 +85,7 @@ struct ts_pending {
 struct ts_agent {
 	const struct ts_config *cfg;
 	qb_loop_t *loop;
+	bool step_txn;                  /* a step's catalog transaction is open (agent_snap.c) */
 	struct ts_cluster *cluster;
 	struct ts_drbd_mon *drbd;
 	struct ts_ipc_server *ipc;

@@ -733,6 +733,7 @@ static bool writes_catalog(enum ts_fx_kind k)
 	       k == TS_FX_TAKE_PIECES;
 }
 
+/* @open: a->step_txn, the transaction of the step (and of its follow-up) */
 static void step_txn_open(struct ts_agent *a, bool *open)
 {
 	if (!*open && ts_catalog_begin(a->catalog) == 0)
@@ -752,17 +753,18 @@ static void run_fx(struct ts_agent *a, struct ts_inflight *f, struct ts_snapshot
 		   const struct ts_fx_list *fx)
 {
 	struct ts_snap_event follow = { 0 };
-	bool have_follow = false, start_q = false, txn = false;
+	bool have_follow = false, start_q = false;
+	bool *txn = &a->step_txn;
 
 	for (size_t i = 0; i < fx->n; i++) {
 		const struct ts_fx *e = &fx->items[i];
 
 		qb_log(LOG_DEBUG, "snapshot %s: %s", row->id, ts_fx_str(e->kind));
 		if (writes_catalog(e->kind))
-			step_txn_open(a, &txn);
+			step_txn_open(a, txn);
 		else if (e->kind != TS_FX_ARM_TIMER && e->kind != TS_FX_DISARM_TIMER &&
 			 e->kind != TS_FX_QUIESCE)
-			step_txn_commit(a, row, &txn);
+			step_txn_commit(a, row, txn);
 		switch (e->kind) {
 		case TS_FX_SEND_FROZEN:
 			send_simple(a, TS_CMSG_FROZEN, row, NULL, f ? f->achieved : TS_CONS_CRASH);
@@ -782,7 +784,7 @@ static void run_fx(struct ts_agent *a, struct ts_inflight *f, struct ts_snapshot
 			 * row's), one fdatasync fewer before the hold.  Its
 			 * minors are not held yet: a restart that finds it
 			 * resumes only what DRBD shows suspended. */
-			if (f && txn && row->consistency_requested == TS_CONS_CRASH)
+			if (f && *txn && row->consistency_requested == TS_CONS_CRASH)
 				f->intent_early = record_intent_early(a, f) == 0;
 			break;
 		case TS_FX_RESUME:
@@ -791,7 +793,7 @@ static void run_fx(struct ts_agent *a, struct ts_inflight *f, struct ts_snapshot
 			 * restart finds the intent and resumes only what DRBD
 			 * still shows suspended). */
 			if (i + 1 < fx->n && writes_catalog(fx->items[i + 1].kind))
-				step_txn_open(a, &txn);
+				step_txn_open(a, txn);
 			if (f)
 				resume_io(a, f);
 			break;
@@ -845,10 +847,20 @@ static void run_fx(struct ts_agent *a, struct ts_inflight *f, struct ts_snapshot
 			break;
 		}
 	}
-	step_txn_commit(a, row, &txn);
-	if (have_follow)
+	if (have_follow) {
+		/*
+		 * The pieces' step writes what nobody sees until the step that
+		 * follows does something visible, which commits it first: the
+		 * two share one transaction (one fdatasync fewer on each PM
+		 * while the primary holds I/O).  A crash before that commit
+		 * leaves piece files without rows, removed with the snapshot.
+		 */
 		step(a, f, row, &follow);
-	else if (start_q && f->used && strcmp(f->row.id, row->id) == 0)
+		step_txn_commit(a, row, txn);   /* the follow-up was ignored */
+		return;
+	}
+	step_txn_commit(a, row, txn);
+	if (start_q && f->used && strcmp(f->row.id, row->id) == 0)
 		start_quiesce(a, f);
 }
 
