@@ -397,6 +397,7 @@ static bool read_some(int fd, char **buf, size_t *len, size_t *cap)
 			*buf = realloc(*buf, *cap);
 			if (!*buf)
 				abort();
+			(*buf)[*len] = '\0';    /* a string even if nothing comes */
 		}
 		n = read(fd, *buf + *len, *cap - *len - 1);
 		if (n < 0 && errno == EINTR)
