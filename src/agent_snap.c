@@ -470,13 +470,8 @@ static void drain_read(struct ts_inflight *f)
 	}
 	drain_names(f, names, res);
 	model = ts_drbd_model_create();
-	for (uint32_t i = 0; i < f->row.n_volumes; i++) {
-		char *line, *save = NULL;
-
-		for (line = strtok_r(f->jobs[i].out, "\n", &save); line;
-		     line = strtok_r(NULL, "\n", &save))
-			ts_drbd_model_apply_line(model, line);
-	}
+	for (uint32_t i = 0; i < f->row.n_volumes; i++)
+		ts_drbd_model_apply_text(model, f->jobs[i].out);
 	jobs_reset(f);
 	rc = ts_drbd_drain_eval(model, res, f->row.n_volumes, &d, &err);
 	ts_drbd_model_destroy(model);

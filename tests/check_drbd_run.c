@@ -145,14 +145,13 @@ static int drain_state(const char *const *res, size_t n, struct ts_drbd_drain *d
 {
 	const char *args[] = { "events2", "--now", "--statistics", res[0], NULL };
 	struct ts_drbd_model *m;
-	char *out = NULL, *line, *save = NULL;
+	char *out = NULL;
 	int rc = ts_drbd_run(script, args, 5000, &out, err);
 
 	if (rc < 0)
 		return rc;
 	m = ts_drbd_model_create();
-	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-		ts_drbd_model_apply_line(m, line);
+	ts_drbd_model_apply_text(m, out);
 	free(out);
 	rc = ts_drbd_drain_eval(m, res, n, d, err);
 	ts_drbd_model_destroy(m);

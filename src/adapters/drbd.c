@@ -759,14 +759,13 @@ static int read_model(const char *drbdsetup, int timeout_ms, struct ts_drbd_mode
 		      char **errmsg)
 {
 	const char *args[] = { "events2", "--now", NULL };
-	char *out = NULL, *line, *save = NULL;
+	char *out = NULL;
 	int rc = ts_drbd_run(drbdsetup, args, timeout_ms, &out, errmsg);
 
 	if (rc < 0)
 		return rc;
 	*model = ts_drbd_model_create();
-	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-		ts_drbd_model_apply_line(*model, line);
+	ts_drbd_model_apply_text(*model, out);
 	free(out);
 	return 0;
 }

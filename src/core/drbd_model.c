@@ -829,6 +829,14 @@ int ts_drbd_model_apply_line(struct ts_drbd_model *m, const char *line)
 	return commit_line(m, &pl);
 }
 
+void ts_drbd_model_apply_text(struct ts_drbd_model *m, char *text)
+{
+	char *line, *save = NULL;
+
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		ts_drbd_model_apply_line(m, line);
+}
+
 bool ts_drbd_model_dump_complete(const struct ts_drbd_model *m)
 {
 	return m->dump_complete;

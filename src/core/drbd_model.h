@@ -113,6 +113,13 @@ enum { TS_E2_APPLIED = 0, TS_E2_IGNORED = 1, TS_E2_DUMP_DONE = 2 };
  */
 int ts_drbd_model_apply_line(struct ts_drbd_model *m, const char *line);
 
+/**
+ * Apply every line of @text, the whole output of one `drbdsetup events2
+ * --now` run (its newlines are overwritten: @text is consumed).  A line
+ * that does not apply is skipped, as ts_drbd_model_apply_line() leaves it.
+ */
+void ts_drbd_model_apply_text(struct ts_drbd_model *m, char *text);
+
 /** True once `exists -` was seen since create/reset. */
 bool ts_drbd_model_dump_complete(const struct ts_drbd_model *m);
 
