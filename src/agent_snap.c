@@ -504,22 +504,27 @@ static void drain_read(struct ts_inflight *f)
 					   on_drain_timer, &f->drain_timer) == 0;
 }
 
-static int find_minors(struct ts_agent *a, struct ts_inflight *f, char *msg, size_t len)
+/*
+ * The DRBD minors of @row's volumes, from the events2 model, into @minors;
+ * *@n counts those found (up to the first missing one, on -ENOENT).
+ */
+static int find_minors(struct ts_agent *a, const struct ts_snapshot *row, int *minors,
+		       size_t *n, char *msg, size_t len)
 {
 	const struct ts_drbd_model *m = ts_drbd_mon_model(a->drbd);
 
-	f->n_minors = 0;
-	for (uint32_t i = 0; i < f->row.n_volumes; i++) {
+	*n = 0;
+	for (uint32_t i = 0; i < row->n_volumes; i++) {
 		char res[TS_DRBD_NAME_MAX];
 		const struct ts_drbd_resource *r;
 
-		ts_drbd_resource_name(f->row.vm, f->row.volumes[i], res, sizeof(res));
+		ts_drbd_resource_name(row->vm, row->volumes[i], res, sizeof(res));
 		r = ts_drbd_model_find(m, res);
 		if (!r || r->n_devices == 0 || r->devices[0].minor < 0) {
 			snprintf(msg, len, "DRBD resource %s has no known minor", res);
 			return -ENOENT;
 		}
-		f->minors[f->n_minors++] = r->devices[0].minor;
+		minors[(*n)++] = r->devices[0].minor;
 	}
 	return 0;
 }
@@ -528,14 +533,14 @@ static void suspended(struct ts_inflight *f);
 
 static int record_intent_early(struct ts_agent *a, struct ts_inflight *f)
 {
-	struct ts_inflight probe = { .row = f->row };
+	int minors[TS_SNAP_MAX_VOLUMES];
+	size_t n;
 	char msg[256];
 
-	/* find_minors on a copy: f->n_minors says what resume-io must resume */
-	if (find_minors(a, &probe, msg, sizeof(msg)) < 0)
+	/* not into f->minors: they say what resume-io must resume */
+	if (find_minors(a, &f->row, minors, &n, msg, sizeof(msg)) < 0)
 		return -ENOENT;
-	return ts_catalog_intent_add(a->catalog, f->row.id, probe.minors, probe.n_minors, false,
-				     f->row.vm);
+	return ts_catalog_intent_add(a->catalog, f->row.id, minors, n, false, f->row.vm);
 }
 
 static void start_quiesce(struct ts_agent *a, struct ts_inflight *f)
@@ -546,7 +551,7 @@ static void start_quiesce(struct ts_agent *a, struct ts_inflight *f)
 
 	ts_fault("snap/quiesce");
 	f->achieved = TS_CONS_CRASH;
-	if (find_minors(a, f, msg, sizeof(msg)) < 0) {
+	if (find_minors(a, &f->row, f->minors, &f->n_minors, msg, sizeof(msg)) < 0) {
 		quiesced(f, -ENOENT, "quiesce_failed", msg);
 		return;
 	}
