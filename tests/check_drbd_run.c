@@ -281,6 +281,19 @@ static void run_until_done(qb_loop_t *loop)
 	qb_loop_timer_del(loop, t);
 }
 
+/* A job of a fake drbdsetup running @body, run on @loop until it reports once. */
+static void run_job(qb_loop_t *loop, const char *body, int timeout_ms, struct job_result *r)
+{
+	const char *args[] = { "events2", "--now", NULL };
+	struct ts_drbd_job *job = NULL;
+
+	r->calls = 0;
+	fake(body);
+	ck_assert_int_eq(ts_drbd_job_start(loop, script, args, timeout_ms, job_done, r, &job), 0);
+	run_until_done(loop);
+	ck_assert_int_eq(r->calls, 1);
+}
+
 /*
  * A job runs while the loop goes on (a timer of the loop fires while the
  * command still sleeps), then reports its output once; a failing one its
@@ -295,35 +308,22 @@ START_TEST(test_job_on_the_loop)
 {
 	qb_loop_t *loop = qb_loop_create();
 	struct job_result r = { .loop = loop };
-	const char *args[] = { "events2", "--now", NULL };
-	struct ts_drbd_job *job = NULL;
 	qb_loop_timer_handle t;
 	int ticks = 0;
 
-	fake("sleep 0.3; echo \"args: $*\"");
-	ck_assert_int_eq(ts_drbd_job_start(loop, script, args, 5000, job_done, &r, &job), 0);
 	ck_assert_int_eq(qb_loop_timer_add(loop, QB_LOOP_HIGH, 50ULL * 1000000ULL, &ticks, tick,
 					   &t), 0);
-	run_until_done(loop);
-	ck_assert_int_eq(r.calls, 1);
+	run_job(loop, "sleep 0.3; echo \"args: $*\"", 5000, &r);
 	ck_assert_int_eq(r.rc, 0);
 	ck_assert_str_eq(r.out, "args: events2 --now\n");
 	ck_assert_str_eq(r.err, "(null)");
 	ck_assert_int_eq(ticks, 1);     /* the loop ran while the command slept */
 
-	r.calls = 0;
-	fake("echo 'no such minor' >&2; exit 10");
-	ck_assert_int_eq(ts_drbd_job_start(loop, script, args, 5000, job_done, &r, &job), 0);
-	run_until_done(loop);
-	ck_assert_int_eq(r.calls, 1);
+	run_job(loop, "echo 'no such minor' >&2; exit 10", 5000, &r);
 	ck_assert_int_eq(r.rc, -EIO);
 	ck_assert_msg(strstr(r.err, "exit 10") && strstr(r.err, "no such minor"), "%s", r.err);
 
-	r.calls = 0;
-	fake("exec sleep 30");
-	ck_assert_int_eq(ts_drbd_job_start(loop, script, args, 300, job_done, &r, &job), 0);
-	run_until_done(loop);
-	ck_assert_int_eq(r.calls, 1);
+	run_job(loop, "exec sleep 30", 300, &r);
 	ck_assert_int_eq(r.rc, -ETIMEDOUT);
 	ck_assert_msg(strstr(r.err, "did not finish within 300 ms"), "%s", r.err);
 	qb_loop_destroy(loop);
