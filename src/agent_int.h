@@ -37,8 +37,11 @@ struct ts_inflight {
 	bool held;                      /* I/O suspended (intent recorded) */
 	bool fsfrozen;
 	enum ts_consistency achieved;
+	/* the minors this run may have suspended (set as suspend-io starts):
+	 * what resume_io resumes; none before, so a failed quiesce resumes none */
 	size_t n_minors;
 	int minors[TS_SNAP_MAX_VOLUMES];
+	bool suspend_failed;            /* a suspend-io failed: ask DRBD before resuming */
 	uint64_t held_since_ms;
 	bool from_intent;               /* held by a previous run (start-up recovery) */
 	bool intent_early;              /* recorded with the row (crash consistency) */

@@ -39,6 +39,7 @@
 #define DRBDSETUP_TIMEOUT_MS 5000
 #define DRAIN_POLL_MS 5
 #define GUARD_GRACE_MS 500      /* the freeze guard acts at the freeze timeout + this */
+#define GUARD_ASK_MS 250        /* how long the guard waits for DRBD's answer */
 #define STORE_REFRESH_MS 2000
 
 /* ---- in-flight bookkeeping ------------------------------------------------ */
@@ -183,20 +184,30 @@ static void jobs_start(struct ts_agent *a, struct ts_inflight *f, const char *co
  * end-of-file (the agent died, even by SIGKILL) or the freeze timeout plus
  * half a second means "resume now" — so held I/O is bounded whatever
  * happens to the agent (S5: within the freeze timeout plus a second, the
- * resume-io calls included), not only once it is restarted.
+ * resume-io calls included), not only once it is restarted.  It resumes
+ * only the minors DRBD shows suspended (the agent may have died before
+ * its suspend-io, or resumed just now; see still_suspended), all of them
+ * if DRBD does not answer within GUARD_ASK_MS.
  */
 static void guard_main(int rfd, const char *drbdsetup, const int *minors, size_t n,
 		       unsigned timeout_ms)
 {
 	struct pollfd p = { .fd = rfd, .events = POLLIN };
+	bool suspended[TS_SNAP_MAX_VOLUMES];
+	char *err = NULL;
 	char c;
 
 	if (poll(&p, 1, (int)timeout_ms + GUARD_GRACE_MS) == 1 && read(rfd, &c, 1) == 1)
 		_exit(0);
+	if (ts_drbd_minors_suspended(drbdsetup, minors, n, GUARD_ASK_MS, suspended, &err) < 0)
+		for (size_t i = 0; i < n; i++)
+			suspended[i] = true;
 	for (size_t i = 0; i < n; i++) {
 		char minor[16];
 		pid_t pid;
 
+		if (!suspended[i])
+			continue;
 		snprintf(minor, sizeof(minor), "%d", minors[i]);
 		pid = fork();
 		if (pid == 0) {
@@ -209,7 +220,7 @@ static void guard_main(int rfd, const char *drbdsetup, const int *minors, size_t
 	_exit(0);
 }
 
-static int guard_start(struct ts_agent *a, struct ts_inflight *f)
+static int guard_start(struct ts_agent *a, struct ts_inflight *f, const int *minors, size_t n)
 {
 	int fds[2];
 	pid_t pid;
@@ -230,8 +241,10 @@ static int guard_start(struct ts_agent *a, struct ts_inflight *f)
 		for (int fd = 3; fd < 1024; fd++)
 			if (fd != fds[0])
 				close(fd);
-		guard_main(fds[0], a->cfg->drbdsetup, f->minors, f->n_minors,
-			   a->cfg->freeze_timeout_ms);
+		/* the agent's log targets are gone with its descriptors */
+		for (int t = QB_LOG_TARGET_START; t < QB_LOG_TARGET_MAX; t++)
+			qb_log_ctl(t, QB_LOG_CONF_ENABLED, QB_FALSE);
+		guard_main(fds[0], a->cfg->drbdsetup, minors, n, a->cfg->freeze_timeout_ms);
 	}
 	close(fds[0]);
 	f->guard_fd = fds[1];
@@ -285,7 +298,8 @@ static int guest_agent_timeout_s(const struct ts_agent *a)
  * pending, uninterruptibly, for ever if one is stuck.  So then only the
  * minors DRBD still shows suspended are resumed (all of them if DRBD
  * cannot be asked); so too on a @retry, as a resume-io that timed out may
- * have done its work.  Returns how many are left in @minors.
+ * have done its work, and after a failed suspend-io, which may not have.
+ * Returns how many are left in @minors.
  */
 static size_t still_suspended(struct ts_agent *a, struct ts_inflight *f, int *minors, size_t n,
 			      bool retry)
@@ -294,7 +308,7 @@ static size_t still_suspended(struct ts_agent *a, struct ts_inflight *f, int *mi
 	char *err = NULL;
 	size_t k = 0;
 
-	if (!retry && !f->from_intent &&
+	if (!retry && !f->from_intent && !f->suspend_failed &&
 	    ts_now_ms() < f->held_since_ms + a->cfg->freeze_timeout_ms)
 		return n;
 	if (ts_drbd_minors_suspended(a->cfg->drbdsetup, minors, n, DRBDSETUP_TIMEOUT_MS,
@@ -387,7 +401,7 @@ static void resume_io(struct ts_agent *a, struct ts_inflight *f)
 		       f->row.vm, (unsigned long long)(ts_now_ms() - f->held_since_ms));
 	ts_catalog_intent_clear(a->catalog, f->row.id);
 	guard_release(a, f);
-	f->held = f->fsfrozen = false;
+	f->held = f->fsfrozen = f->suspend_failed = false;
 	f->n_minors = 0;
 }
 
@@ -546,12 +560,15 @@ static int record_intent_early(struct ts_agent *a, struct ts_inflight *f)
 static void start_quiesce(struct ts_agent *a, struct ts_inflight *f)
 {
 	enum ts_consistency want = f->row.consistency_requested;
+	int minors[TS_SNAP_MAX_VOLUMES];
+	size_t n_minors;
 	char msg[256], *err = NULL, minor[TS_SNAP_MAX_VOLUMES][16];
 	const char *args[TS_SNAP_MAX_VOLUMES][5];
 
 	ts_fault("snap/quiesce");
 	f->achieved = TS_CONS_CRASH;
-	if (find_minors(a, &f->row, f->minors, &f->n_minors, msg, sizeof(msg)) < 0) {
+	/* f->minors only once suspend-io is on its way: they are what resume_io resumes */
+	if (find_minors(a, &f->row, minors, &n_minors, msg, sizeof(msg)) < 0) {
 		quiesced(f, -ENOENT, "quiesce_failed", msg);
 		return;
 	}
@@ -575,13 +592,13 @@ static void start_quiesce(struct ts_agent *a, struct ts_inflight *f)
 	}
 	/* The intent is durable before anything is held. */
 	if (!f->intent_early &&
-	    ts_catalog_intent_add(a->catalog, f->row.id, f->minors, f->n_minors, f->fsfrozen,
+	    ts_catalog_intent_add(a->catalog, f->row.id, minors, n_minors, f->fsfrozen,
 				  f->row.vm) < 0) {
 		resume_io(a, f);
 		quiesced(f, -EIO, "quiesce_failed", "cannot record the freeze intent");
 		return;
 	}
-	if (guard_start(a, f) < 0) {
+	if (guard_start(a, f, minors, n_minors) < 0) {
 		resume_io(a, f);
 		quiesced(f, -EIO, "quiesce_failed", "cannot start the freeze guard");
 		return;
@@ -592,6 +609,8 @@ static void start_quiesce(struct ts_agent *a, struct ts_inflight *f)
 		ts_drbd_resource_name(f->row.vm, f->row.volumes[v], res, sizeof(res));
 		ts_agent_note_suspending(a, res);
 	}
+	memcpy(f->minors, minors, sizeof(f->minors));
+	f->n_minors = n_minors;
 	f->held_since_ms = ts_now_ms();
 	f->held = true;
 	f->t_suspend = ts_now_us();
@@ -610,8 +629,9 @@ static void suspended(struct ts_inflight *f)
 	char msg[256];
 
 	if (f->jobs_rc < 0) {
-		/* Every minor tried is resumed: a suspend-io killed at its
-		 * timeout may still have taken effect. */
+		/* A suspend-io that failed or was killed at its timeout may
+		 * still have taken effect: the resume asks DRBD which are. */
+		f->suspend_failed = true;
 		snprintf(msg, sizeof(msg), "%s", f->jobs_err);
 		jobs_reset(f);
 		quiesced(f, -EIO, "quiesce_failed", msg);
