@@ -211,7 +211,7 @@ void ts_snap_ipc_list(struct ts_agent *a, struct ts_ipc_req *req, const Twinsnap
 	const char *vm = l->vm && l->vm[0] ? l->vm : NULL;
 	const uint8_t *out;
 	int state = -1;
-	size_t n = 0, bytes = 0, len;
+	size_t n = 0, len;
 	bool more = false;
 
 	if (l->state && l->state[0]) {
@@ -242,22 +242,19 @@ void ts_snap_ipc_list(struct ts_agent *a, struct ts_ipc_req *req, const Twinsnap
 		ts_agent_reply_error(req, EXIT_FAILED, "catalog", "cannot read the catalog");
 		return;
 	}
-	/* each row is sized once (for the budget) and packed once, into the reply */
+	/* each row is packed once, into the reply */
 	ts_wire_list_reply_init(&w, n * LIST_ROW_HINT);
 	for (size_t i = 0; i < n; i++) {
 		const char *names[TS_NODE_PAIR];
-		size_t k = committed_on(a, &rows[i], names), packed;
+		size_t k = committed_on(a, &rows[i], names);
 		struct ts_wire_snap_pb pb;
 
 		ts_wire_snapshot_to_pb(&rows[i], names, k, &pb);
-		packed = twinsnap__snapshot__get_packed_size(&pb.pb);
 		/* the reply must fit one IPC message: stop early, the client asks on */
-		bytes += ts_wire_list_reply_row_bytes(packed);
-		if (bytes > LIST_PAGE_BYTES && i > 0) {
+		if (!ts_wire_list_reply_add(&w, &pb.pb, LIST_PAGE_BYTES)) {
 			more = true;
 			break;
 		}
-		ts_wire_list_reply_add(&w, &pb.pb, packed);
 	}
 	out = ts_wire_list_reply_finish(&w, more, &len);
 	if (ts_ipc_reply(req, out, len) < 0)

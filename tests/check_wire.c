@@ -378,8 +378,8 @@ START_TEST(test_list_reply_by_rows)
 			for (size_t i = 0; i < counts[c]; i++) {
 				size_t packed = twinsnap__snapshot__get_packed_size(ptrs[i]);
 
-				ts_wire_list_reply_add(&w, ptrs[i], packed);
-				rows_bytes += ts_wire_list_reply_row_bytes(packed);
+				ck_assert(ts_wire_list_reply_add(&w, ptrs[i], SIZE_MAX));
+				rows_bytes += packed;
 			}
 			got = ts_wire_list_reply_finish(&w, more, &len);
 			lr.snapshots = ptrs;
@@ -410,6 +410,63 @@ START_TEST(test_list_reply_by_rows)
 }
 END_TEST
 
+/* Each row must fit the budget, counted in the rows' bytes, except the first. */
+START_TEST(test_list_reply_budget)
+{
+	static struct ts_snapshot rows[40];
+	static struct ts_wire_snap_pb pbs[40];
+	const char *names[TS_NODE_PAIR] = { "pm1", "pm2" };
+	size_t sizes[40], total = 0;
+
+	for (size_t i = 0; i < 40; i++) {
+		memset(&rows[i], 0, sizeof(rows[i]));
+		snprintf(rows[i].id, sizeof(rows[i].id), "%032zx", i);
+		snprintf(rows[i].vm, sizeof(rows[i].vm), "vm1");
+		/* the longest fields there are: the bound must hold for them */
+		memset(rows[i].description, 'x', sizeof(rows[i].description) - 1);
+		memset(rows[i].name, 'n', sizeof(rows[i].name) - 1);
+		rows[i].n_volumes = TS_SNAP_MAX_VOLUMES;
+		for (uint32_t v = 0; v < TS_SNAP_MAX_VOLUMES; v++) {
+			memset(rows[i].volumes[v], 'v', TS_VOLUME_NAME_MAX - 1);
+			rows[i].volumes[v][0] = (char)('a' + v % 26);
+			rows[i].volume_bytes[v] = UINT64_MAX - v;
+		}
+		rows[i].created_at_ms = INT64_MIN + (int64_t)i;
+		rows[i].request = UINT64_MAX;
+		rows[i].primary = rows[i].secondary = UINT32_MAX;
+		ts_wire_snapshot_to_pb(&rows[i], names, 2, &pbs[i]);
+		sizes[i] = twinsnap__snapshot__get_packed_size(&pbs[i].pb);
+		sizes[i] += 1 + (sizes[i] >= 128) + (sizes[i] >= 16384);
+	}
+	for (size_t want = 1; want < 40; want += 13) {
+		struct ts_wire_list_reply w;
+		Twinsnap__Reply *back;
+		const uint8_t *got;
+		size_t len, n = 0;
+
+		total = 0;
+		for (size_t i = 0; i < want; i++)
+			total += sizes[i];
+		ts_wire_list_reply_init(&w, 0);
+		/* a budget one byte short of the next row (of none, at 1: too small for any) */
+		while (n < 40 && ts_wire_list_reply_add(&w, &pbs[n].pb,
+							want == 1 ? 1 : total + sizes[want] - 1))
+			n++;
+		ck_assert_uint_eq(n, want);
+		got = ts_wire_list_reply_finish(&w, true, &len);
+		back = twinsnap__reply__unpack(NULL, len, got);
+		ck_assert_ptr_nonnull(back);
+		ck_assert_uint_eq(back->snapshot_list->n_snapshots, want);
+		ck_assert_str_eq(back->snapshot_list->snapshots[want - 1]->description,
+				 rows[want - 1].description);
+		ck_assert_uint_eq(back->snapshot_list->snapshots[want - 1]->n_volumes,
+				  TS_SNAP_MAX_VOLUMES);
+		twinsnap__reply__free_unpacked(back, NULL);
+		ts_wire_list_reply_free(&w);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("wire");
@@ -423,5 +480,6 @@ int main(void)
 	TS_ADD_TEST(s, test_small_snapshot_messages_roundtrip);
 	TS_ADD_TEST(s, test_hostile_snapshot_fields_rejected);
 	TS_ADD_TEST(s, test_list_reply_by_rows);
+	TS_ADD_TEST(s, test_list_reply_budget);
 	return ts_run_suite(s);
 }

@@ -563,20 +563,55 @@ void ts_wire_list_reply_init(struct ts_wire_list_reply *w, size_t hint)
 	w->row_key = field_key(&twinsnap__snapshot_list_reply__descriptor, "snapshots", false);
 }
 
-size_t ts_wire_list_reply_row_bytes(size_t packed)
+static size_t strs_len(char *const *s, size_t n)
 {
-	return 1 + varint_len(packed) + packed;
+	size_t len = 0;
+
+	for (size_t i = 0; i < n; i++)
+		len += s[i] ? strlen(s[i]) : 0;
+	return len;
 }
 
-void ts_wire_list_reply_add(struct ts_wire_list_reply *w, const Twinsnap__Snapshot *row,
-			    size_t packed)
+/*
+ * At least the packed size of @row, without protobuf-c's sizing pass (as
+ * long as packing it): every field, and every element of a repeated one,
+ * takes at most 12 bytes besides its string's bytes (a key of 1 or 2
+ * bytes, a length or a varint of at most 10).
+ */
+static size_t row_bound(const Twinsnap__Snapshot *row)
 {
-	list_reserve(w, ts_wire_list_reply_row_bytes(packed));
-	w->buf[w->len++] = w->row_key;
-	w->len += varint_put(w->buf + w->len, packed);
-	if (twinsnap__snapshot__pack(row, w->buf + w->len) != packed)
-		abort();        /* @packed was not this row's size: memory is already wrong */
-	w->len += packed;
+	char *const strs[] = {
+		row->id, row->vm, row->name, row->description, row->consistency_requested,
+		row->consistency_achieved, row->phase, row->domain_xml, row->state,
+	};
+	size_t fields = twinsnap__snapshot__descriptor.n_fields;
+
+	return 12 * (fields + row->n_volumes + row->n_volume_bytes + row->n_committed_on) +
+	       strs_len(strs, sizeof(strs) / sizeof(strs[0])) +
+	       strs_len(row->volumes, row->n_volumes) +
+	       strs_len(row->committed_on, row->n_committed_on);
+}
+
+bool ts_wire_list_reply_add(struct ts_wire_list_reply *w, const Twinsnap__Snapshot *row,
+			    size_t budget)
+{
+	const size_t head = 1 + 5;      /* the row's key and its length (<= 5 bytes) */
+	size_t bound = row_bound(row), packed, k;
+	uint8_t *at;
+
+	list_reserve(w, head + bound);
+	at = w->buf + w->len;
+	packed = twinsnap__snapshot__pack(row, at + head);
+	if (packed > bound)
+		abort();        /* row_bound() is wrong: memory is already overwritten */
+	k = varint_len(packed);
+	if (w->len > LIST_HEAD && w->len - LIST_HEAD + 1 + k + packed > budget)
+		return false;
+	at[0] = w->row_key;
+	varint_put(at + 1, packed);
+	memmove(at + 1 + k, at + head, packed);
+	w->len += 1 + k + packed;
+	return true;
 }
 
 const uint8_t *ts_wire_list_reply_finish(struct ts_wire_list_reply *w, bool more, size_t *len)

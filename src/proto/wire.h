@@ -81,8 +81,8 @@ int ts_wire_snapshot_from_pb(const Twinsnap__Snapshot *pb, struct ts_snapshot *o
 
 /*
  * The IPC answer to `snapshot list`: a Reply whose body is a
- * SnapshotListReply, packed a row at a time.  Each row is sized once (by
- * the caller, who needs the size for the page's budget) and packed once;
+ * SnapshotListReply, packed a row at a time.  Each row is packed once, by
+ * protobuf-c, without its sizing pass (a bound reserves the room);
  * protobuf-c would size every row twice more to pack the Reply whole.  The
  * bytes are those of twinsnap__reply__pack() of the same Reply
  * (tests/check_wire).
@@ -96,12 +96,12 @@ struct ts_wire_list_reply {
 /** Start an empty reply; @hint: the bytes of rows expected (0 is fine). */
 void ts_wire_list_reply_init(struct ts_wire_list_reply *w, size_t hint);
 
-/** What a row of @packed bytes (twinsnap__snapshot__get_packed_size()) adds. */
-size_t ts_wire_list_reply_row_bytes(size_t packed);
-
-/** Append @row, whose twinsnap__snapshot__get_packed_size() is @packed. */
-void ts_wire_list_reply_add(struct ts_wire_list_reply *w, const Twinsnap__Snapshot *row,
-			    size_t packed);
+/**
+ * Append @row, unless the reply has a row already and the rows would then
+ * take more than @budget bytes: then false, and nothing is added.
+ */
+bool ts_wire_list_reply_add(struct ts_wire_list_reply *w, const Twinsnap__Snapshot *row,
+			    size_t budget);
 
 /**
  * End it with @more; returns the packed Reply (*@len bytes), which lives in
