@@ -123,6 +123,7 @@ struct ts_agent {
 	struct ts_node_report *report;          /* ours, rebuilt on DRBD changes */
 	struct ts_node_report *published;       /* what we last multicast */
 	bool publish_queued;
+	struct ts_list_ahead *list_ahead;       /* agent_snap_ipc.c: a list's next page */
 
 	uint64_t next_token;
 	struct ts_pending pending[TS_MAX_PENDING];
@@ -170,6 +171,8 @@ void ts_agent_note_suspending(struct ts_agent *a, const char *resource);
 
 void ts_snap_ipc_create(struct ts_agent *a, struct ts_ipc_req *req,
 			const Twinsnap__Request *rq);
+/** Drop a page read ahead, and the reading ahead (before the catalog closes). */
+void ts_snap_ipc_fini(struct ts_agent *a);
 void ts_snap_ipc_list(struct ts_agent *a, struct ts_ipc_req *req,
 		      const Twinsnap__Request *rq);
 void ts_snap_ipc_show(struct ts_agent *a, struct ts_ipc_req *req,

@@ -1496,6 +1496,7 @@ void ts_snap_fini(struct ts_agent *a)
 		digest_acc_reset(&a->digest_acc[i]);
 	if (a->catalog)
 		qb_loop_timer_del(a->loop, a->store_timer);
+	ts_snap_ipc_fini(a);
 	ts_store_close(a->store);
 	ts_catalog_close(a->catalog);
 }

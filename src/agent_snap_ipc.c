@@ -202,65 +202,192 @@ void ts_snap_ipc_create(struct ts_agent *a, struct ts_ipc_req *req, const Twinsn
 #define LIST_PAGE_BYTES (TS_IPC_MAX_MSG / 2)
 #define LIST_ROW_HINT 160       /* bytes of an ordinary packed row, to size the buffer */
 
+/* Which rows a page holds: the request's filters and the row it follows. */
+struct list_key {
+	char vm[TS_VM_NAME_LEN_MAX];    /* "" for all VMs */
+	int state;                      /* -1, TS_SNAP_BROKEN or TS_SNAP_NORMAL */
+	struct ts_catalog_cursor after;
+};
+
+/* One page, packed: the reply and the cursor of its last row. */
+struct list_page {
+	struct ts_wire_list_reply w;
+	const uint8_t *out;
+	size_t len;
+	bool more;
+	struct ts_catalog_cursor last;
+};
+
+/*
+ * The page after the one last answered, read while the client unpacks that
+ * one (a list of 100k rows is ~70 pages, and each would otherwise wait for
+ * the client's next request before the catalog is read).  It is answered
+ * only to a request for exactly these rows while the catalog has not been
+ * written since it was read: then it is what a read now would return.
+ * One for the whole agent: a second list at the same time only misses it.
+ */
+struct ts_list_ahead {
+	bool queued;                    /* the reading job is on the loop */
+	bool ready;                     /* page holds the next page */
+	struct list_key key;
+	uint64_t generation;            /* ts_catalog_generation() when read */
+	struct list_page page;
+};
+
+static bool list_key_eq(const struct list_key *x, const struct list_key *y)
+{
+	return strcmp(x->vm, y->vm) == 0 && x->state == y->state &&
+	       x->after.created_at_ms == y->after.created_at_ms &&
+	       strcmp(x->after.id, y->after.id) == 0;
+}
+
+static void list_page_free(struct list_page *p)
+{
+	ts_wire_list_reply_free(&p->w);
+	memset(p, 0, sizeof(*p));
+}
+
+/* Read and pack the rows of @key.  0, or -errno (nothing to free). */
+static int list_page_read(struct ts_agent *a, const struct list_key *key, struct list_page *p)
+{
+	struct ts_catalog_cursor cur = key->after;
+	struct ts_snapshot *rows = NULL;
+	size_t n = 0, added = 0;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	rc = ts_catalog_list_page(a->catalog, key->vm[0] ? key->vm : NULL, key->state, &cur,
+				  LIST_PAGE_ROWS, &rows, &n, &p->more);
+	if (rc < 0)
+		return rc;
+	/* each row is packed once, into the reply */
+	ts_wire_list_reply_init(&p->w, n * LIST_ROW_HINT);
+	for (; added < n; added++) {
+		const char *names[TS_NODE_PAIR];
+		size_t k = committed_on(a, &rows[added], names);
+		struct ts_wire_snap_pb pb;
+
+		ts_wire_snapshot_to_pb(&rows[added], names, k, &pb);
+		/* the reply must fit one IPC message: stop early, the client asks on */
+		if (!ts_wire_list_reply_add(&p->w, &pb.pb, LIST_PAGE_BYTES)) {
+			p->more = true;
+			break;
+		}
+	}
+	if (added > 0) {
+		p->last.created_at_ms = rows[added - 1].created_at_ms;
+		snprintf(p->last.id, sizeof(p->last.id), "%s", rows[added - 1].id);
+	}
+	p->out = ts_wire_list_reply_finish(&p->w, p->more, &p->len);
+	ts_catalog_rows_free(rows, n);
+	return 0;
+}
+
+static void on_list_ahead(void *data)
+{
+	struct ts_agent *a = data;
+	struct ts_list_ahead *ahead = a->list_ahead;
+
+	ahead->queued = false;
+	if (ahead->ready || !a->catalog)
+		return;
+	ahead->generation = ts_catalog_generation(a->catalog);
+	ahead->ready = list_page_read(a, &ahead->key, &ahead->page) == 0;
+}
+
+/* After answering @p (the rows of @key): read the next page on the loop. */
+static void list_read_ahead(struct ts_agent *a, const struct list_key *key,
+			    const struct list_page *p)
+{
+	struct ts_list_ahead *ahead = a->list_ahead;
+
+	if (!p->more)
+		return;
+	if (!ahead)
+		ahead = a->list_ahead = ts_xcalloc(1, sizeof(*ahead));
+	if (ahead->ready)
+		list_page_free(&ahead->page);
+	ahead->ready = false;
+	ahead->key = *key;
+	ahead->key.after = p->last;
+	if (!ahead->queued)
+		ahead->queued = qb_loop_job_add(a->loop, QB_LOOP_LOW, a, on_list_ahead) == 0;
+}
+
+/* The page read ahead if it answers @key now (then it is the caller's), else false. */
+static bool list_take_ahead(struct ts_agent *a, const struct list_key *key,
+			    struct list_page *p)
+{
+	struct ts_list_ahead *ahead = a->list_ahead;
+
+	if (!ahead || !ahead->ready)
+		return false;
+	ahead->ready = false;
+	if (list_key_eq(&ahead->key, key) &&
+	    ahead->generation == ts_catalog_generation(a->catalog)) {
+		*p = ahead->page;
+		memset(&ahead->page, 0, sizeof(ahead->page));
+		return true;
+	}
+	list_page_free(&ahead->page);
+	return false;
+}
+
+void ts_snap_ipc_fini(struct ts_agent *a)
+{
+	struct ts_list_ahead *ahead = a->list_ahead;
+
+	if (!ahead)
+		return;
+	if (ahead->queued)
+		qb_loop_job_del(a->loop, QB_LOOP_LOW, a, on_list_ahead);
+	if (ahead->ready)
+		list_page_free(&ahead->page);
+	free(ahead);
+	a->list_ahead = NULL;
+}
+
 void ts_snap_ipc_list(struct ts_agent *a, struct ts_ipc_req *req, const Twinsnap__Request *rq)
 {
 	const Twinsnap__SnapshotListRequest *l = rq->snapshot_list;
-	struct ts_catalog_cursor cur = TS_CATALOG_CURSOR_START;
-	struct ts_wire_list_reply w;
-	struct ts_snapshot *rows = NULL;
-	const char *vm = l->vm && l->vm[0] ? l->vm : NULL;
-	const uint8_t *out;
-	int state = -1;
-	size_t n = 0, len;
-	bool more = false;
+	struct list_key key = { .state = -1, .after = TS_CATALOG_CURSOR_START };
+	struct list_page p;
 
 	if (l->state && l->state[0]) {
 		if (strcmp(l->state, "broken") == 0)
-			state = TS_SNAP_BROKEN;
+			key.state = TS_SNAP_BROKEN;
 		else if (strcmp(l->state, "normal") == 0)
-			state = TS_SNAP_NORMAL;
+			key.state = TS_SNAP_NORMAL;
 		else {
 			ts_agent_reply_error(req, EXIT_USAGE, "invalid_state",
 					     "state is broken or normal");
 			return;
 		}
 	}
-	if (vm && !ts_vm_name_valid(vm)) {
-		ts_agent_reply_error(req, EXIT_USAGE, "invalid_vm", "invalid VM name");
-		return;
+	if (l->vm && l->vm[0]) {
+		if (!ts_vm_name_valid(l->vm)) {
+			ts_agent_reply_error(req, EXIT_USAGE, "invalid_vm", "invalid VM name");
+			return;
+		}
+		snprintf(key.vm, sizeof(key.vm), "%s", l->vm);
 	}
 	if (l->after_set) {
 		if (!l->after_id || !ts_snapshot_id_valid(l->after_id)) {
 			ts_agent_reply_error(req, EXIT_USAGE, "invalid_id", "invalid after_id");
 			return;
 		}
-		cur.created_at_ms = l->after_created_ms;
-		snprintf(cur.id, sizeof(cur.id), "%s", l->after_id);
+		key.after.created_at_ms = l->after_created_ms;
+		snprintf(key.after.id, sizeof(key.after.id), "%s", l->after_id);
 	}
-	if (ts_catalog_list_page(a->catalog, vm, state, &cur, LIST_PAGE_ROWS, &rows, &n,
-				 &more) < 0) {
+	if (!list_take_ahead(a, &key, &p) && list_page_read(a, &key, &p) < 0) {
 		ts_agent_reply_error(req, EXIT_FAILED, "catalog", "cannot read the catalog");
 		return;
 	}
-	/* each row is packed once, into the reply */
-	ts_wire_list_reply_init(&w, n * LIST_ROW_HINT);
-	for (size_t i = 0; i < n; i++) {
-		const char *names[TS_NODE_PAIR];
-		size_t k = committed_on(a, &rows[i], names);
-		struct ts_wire_snap_pb pb;
-
-		ts_wire_snapshot_to_pb(&rows[i], names, k, &pb);
-		/* the reply must fit one IPC message: stop early, the client asks on */
-		if (!ts_wire_list_reply_add(&w, &pb.pb, LIST_PAGE_BYTES)) {
-			more = true;
-			break;
-		}
-	}
-	out = ts_wire_list_reply_finish(&w, more, &len);
-	if (ts_ipc_reply(req, out, len) < 0)
+	if (ts_ipc_reply(req, p.out, p.len) < 0)
 		qb_log(LOG_INFO, "ipc: client went away before its reply");
-	ts_wire_list_reply_free(&w);
-	ts_catalog_rows_free(rows, n);
+	else
+		list_read_ahead(a, &key, &p);
+	list_page_free(&p);
 }
 
 void ts_snap_ipc_show(struct ts_agent *a, struct ts_ipc_req *req, const Twinsnap__Request *rq)

@@ -832,6 +832,12 @@ int ts_catalog_list(struct ts_catalog *c, const char *vm, int state,
 	return rc;
 }
 
+uint64_t ts_catalog_generation(struct ts_catalog *c)
+{
+	/* rows changed by this connection, rolled back or not: only ever grows */
+	return (uint64_t)sqlite3_total_changes64(c->db);
+}
+
 int ts_catalog_list_page(struct ts_catalog *c, const char *vm, int state,
 			 struct ts_catalog_cursor *cur, size_t limit, struct ts_snapshot **rows,
 			 size_t *n, bool *more)

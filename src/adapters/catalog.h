@@ -149,6 +149,13 @@ struct ts_catalog_key {
 int ts_catalog_keys_page(struct ts_catalog *c, int state, struct ts_catalog_cursor *cur,
 			 size_t limit, struct ts_catalog_key *keys, size_t *n, bool *more);
 
+/**
+ * A number that changes whenever this process writes to the catalog (no
+ * other process does while the agent runs): a page read ahead is still
+ * what a read now would return while it is the same.
+ */
+uint64_t ts_catalog_generation(struct ts_catalog *c);
+
 /** Free an array from ts_catalog_list() (NULL is fine). */
 void ts_catalog_rows_free(struct ts_snapshot *rows, size_t n);
 

@@ -114,3 +114,27 @@ assert_eq 0 "$partial" "rows pm1 judged against a partial digest after its resta
 for n in pm1 pm2; do
 	assert_eq $((N + 1)) "$(snap_ids "$n" | wc -l)" "rows listed on $n after pm1's restart"
 done
+
+# A list whose client reads slowly while the catalog changes between its
+# pages.  The agent reads each next page ahead, while the client unpacks
+# the one before; it must not answer with a page read before a change.
+# The CLI asks for page 2 as soon as page 1 is in, then blocks writing
+# page 1 into a pipe nobody reads yet: the agent answers page 2 and reads
+# page 3 ahead.  Copy 3100 is then deleted; a page holds at most 1,500
+# rows, so the copy (row 3101, after the seed) is in page 3 or later: no
+# page that holds it can have been answered before the delete.
+GONE=$(printf '000c0de%025x' 3100)      # "%032x" % (0xc0de << 100 | 3100)
+fifo=$(mktemp -u) out=$(mktemp)
+mkfifo "$fifo"
+cli pm1 --json snapshot list >"$fifo" &
+list_pid=$!
+exec 3<"$fifo"
+sleep 1
+cli pm1 snapshot delete "$GONE" --yes >/dev/null || fail "delete of copy 3100"
+cat <&3 >"$out"
+exec 3<&-
+wait "$list_pid" || fail "the slow list exited $?"
+rm -f "$fifo"
+got=$(snapjson ids <"$out" | awk -v gone="$GONE" '$1 == gone { g = NR } END { printf "%d %d", NR, g }')
+rm -f "$out"
+assert_eq "$N 0" "$got" "rows of the slow list, and the deleted copy's place in it (0: absent)"
