@@ -170,7 +170,9 @@ int ts_client_recv(struct ts_client *c, int timeout_ms, Twinsnap__Reply **reply)
 #define ARENA_CHUNK (1u << 20)
 #define ARENA_ALIGN 16u
 
-/* Chunks in a list, the one being filled first; big requests get their own. */
+/* Chunks in a list, the one being filled first; big requests get their own.
+ * A reset keeps the chunks of the usual size for the next reply (a page of
+ * a list fills about one), so unpacking one does not fault in new pages. */
 struct chunk {
 	struct chunk *next;
 	size_t size, used;
@@ -180,6 +182,7 @@ struct chunk {
 struct ts_arena {
 	ProtobufCAllocator pc;          /* what protobuf-c is given */
 	struct chunk *chunks;
+	struct chunk *spare;            /* emptied by the last reset */
 	bool failed;                    /* out of memory since the last reset */
 };
 
@@ -194,7 +197,10 @@ static void *arena_alloc(void *data, size_t size)
 	if (!k || k->size - k->used < need) {
 		size_t sz = need > ARENA_CHUNK ? need : ARENA_CHUNK;
 
-		if (!(k = malloc(sizeof(*k) + sz))) {
+		if (sz == ARENA_CHUNK && a->spare) {
+			k = a->spare;
+			a->spare = k->next;
+		} else if (!(k = malloc(sizeof(*k) + sz))) {
 			a->failed = true;
 			return NULL;
 		}
@@ -213,24 +219,23 @@ static void arena_free(void *data, void *p)
 	(void)p;        /* all of it goes at the next reset */
 }
 
-/* Back to empty, keeping one chunk for what comes next. */
+/* Back to empty, keeping the chunks of the usual size for what comes next. */
 static void arena_reset(struct ts_arena *a)
 {
-	struct chunk *k = a->chunks, *keep = NULL;
+	struct chunk *k = a->chunks;
 
 	while (k) {
 		struct chunk *next = k->next;
 
-		if (!keep && k->size == ARENA_CHUNK) {
-			keep = k;
-			keep->used = 0;
-			keep->next = NULL;
+		if (k->size == ARENA_CHUNK) {
+			k->next = a->spare;
+			a->spare = k;
 		} else {
 			free(k);
 		}
 		k = next;
 	}
-	a->chunks = keep;
+	a->chunks = NULL;
 	a->failed = false;
 }
 
@@ -251,7 +256,12 @@ void ts_arena_destroy(struct ts_arena *a)
 	if (!a)
 		return;
 	arena_reset(a);
-	free(a->chunks);
+	while (a->spare) {
+		struct chunk *next = a->spare->next;
+
+		free(a->spare);
+		a->spare = next;
+	}
 	free(a);
 }
 
