@@ -265,11 +265,9 @@ static int list_page_read(struct ts_agent *a, const struct list_key *key, struct
 	for (; added < n; added++) {
 		const char *names[TS_NODE_PAIR];
 		size_t k = committed_on(a, &rows[added], names);
-		struct ts_wire_snap_pb pb;
 
-		ts_wire_snapshot_to_pb(&rows[added], names, k, &pb);
 		/* the reply must fit one IPC message: stop early, the client asks on */
-		if (!ts_wire_list_reply_add(&p->w, &pb.pb, LIST_PAGE_BYTES)) {
+		if (!ts_wire_list_reply_add(&p->w, &rows[added], names, k, LIST_PAGE_BYTES)) {
 			p->more = true;
 			break;
 		}

@@ -342,7 +342,9 @@ START_TEST(test_list_reply_by_rows)
 	static struct ts_wire_snap_pb pbs[700];
 	static Twinsnap__Snapshot *ptrs[700];
 	const char *names[TS_NODE_PAIR] = { "pm1", "pm\"2\n" };
+	static char xml[5000];
 
+	memset(xml, 'x', sizeof(xml) - 1);
 	for (size_t i = 0; i < 700; i++) {
 		struct ts_snapshot *r = &rows[i];
 
@@ -362,6 +364,12 @@ START_TEST(test_list_reply_by_rows)
 		r->primary = 1;
 		r->secondary = 2;
 		r->request = i * 0x10001;
+		if (i == 1)     /* what a list row never has, and a row may */
+			r->domain_xml = xml;
+		if (i == 2) {   /* out of range: the names of unknown values */
+			r->phase = (enum ts_snap_phase)(TS_PH__COUNT + 3);
+			r->consistency_achieved = (enum ts_consistency)(TS_CONS_AUTO + 7);
+		}
 		ts_wire_snapshot_to_pb(r, names, i % 3, &pbs[i]);
 		ptrs[i] = &pbs[i].pb;
 	}
@@ -378,7 +386,8 @@ START_TEST(test_list_reply_by_rows)
 			for (size_t i = 0; i < counts[c]; i++) {
 				size_t packed = twinsnap__snapshot__get_packed_size(ptrs[i]);
 
-				ck_assert(ts_wire_list_reply_add(&w, ptrs[i], SIZE_MAX));
+				ck_assert(ts_wire_list_reply_add(&w, &rows[i], names, i % 3,
+								 SIZE_MAX));
 				rows_bytes += packed;
 			}
 			got = ts_wire_list_reply_finish(&w, more, &len);
@@ -449,7 +458,7 @@ START_TEST(test_list_reply_budget)
 			total += sizes[i];
 		ts_wire_list_reply_init(&w, 0);
 		/* a budget one byte short of the next row (of none, at 1: too small for any) */
-		while (n < 40 && ts_wire_list_reply_add(&w, &pbs[n].pb,
+		while (n < 40 && ts_wire_list_reply_add(&w, &rows[n], names, 2,
 							want == 1 ? 1 : total + sizes[want] - 1))
 			n++;
 		ck_assert_uint_eq(n, want);

@@ -554,6 +554,8 @@ static void list_reserve(struct ts_wire_list_reply *w, size_t n)
 		abort();
 }
 
+static size_t row_bound_fixed(void);
+
 void ts_wire_list_reply_init(struct ts_wire_list_reply *w, size_t hint)
 {
 	w->buf = NULL;
@@ -561,49 +563,56 @@ void ts_wire_list_reply_init(struct ts_wire_list_reply *w, size_t hint)
 	list_reserve(w, LIST_HEAD + hint + 2);
 	w->len = LIST_HEAD;
 	w->row_key = field_key(&twinsnap__snapshot_list_reply__descriptor, "snapshots", false);
+	w->row_bound = row_bound_fixed();
 }
 
-static size_t strs_len(char *const *s, size_t n)
+static size_t max_len(size_t a, const char *s)
 {
-	size_t len = 0;
+	size_t n = strlen(s);
 
-	for (size_t i = 0; i < n; i++)
-		len += s[i] ? strlen(s[i]) : 0;
-	return len;
+	return n > a ? n : a;
 }
 
 /*
- * At least the packed size of @row, without protobuf-c's sizing pass (as
- * long as packing it): every field, and every element of a repeated one,
- * takes at most 12 bytes besides its string's bytes (a key of 1 or 2
- * bytes, a length or a varint of at most 10).
+ * What every row may take besides its committed_on names and domain XML,
+ * without looking at it: its strings are the arrays of struct ts_snapshot
+ * or the names of its enums (out of range ones included), and every field,
+ * and element of a repeated one, takes at most 12 bytes besides them (a key
+ * of 1 or 2 bytes, a length or a varint of at most 10).
  */
-static size_t row_bound(const Twinsnap__Snapshot *row)
+static size_t row_bound_fixed(void)
 {
-	char *const strs[] = {
-		row->id, row->vm, row->name, row->description, row->consistency_requested,
-		row->consistency_achieved, row->phase, row->domain_xml, row->state,
-	};
-	size_t fields = twinsnap__snapshot__descriptor.n_fields;
+	const struct ts_snapshot *s = NULL;
+	size_t cons = 0, phase = 0;
 
-	return 12 * (fields + row->n_volumes + row->n_volume_bytes + row->n_committed_on) +
-	       strs_len(strs, sizeof(strs) / sizeof(strs[0])) +
-	       strs_len(row->volumes, row->n_volumes) +
-	       strs_len(row->committed_on, row->n_committed_on);
+	for (int c = 0; c <= TS_CONS_AUTO + 1; c++)
+		cons = max_len(cons, consistency_name((enum ts_consistency)c));
+	for (int p = 0; p <= TS_PH__COUNT; p++)
+		phase = max_len(phase, ts_snap_phase_str((enum ts_snap_phase)p));
+	return 12 * (twinsnap__snapshot__descriptor.n_fields + 2 * TS_SNAP_MAX_VOLUMES +
+		     TS_NODE_PAIR) +
+	       sizeof(s->id) + sizeof(s->vm) + sizeof(s->name) + sizeof(s->description) +
+	       sizeof(s->volumes) + 2 * cons + phase + sizeof("broken");
 }
 
-bool ts_wire_list_reply_add(struct ts_wire_list_reply *w, const Twinsnap__Snapshot *row,
-			    size_t budget)
+bool ts_wire_list_reply_add(struct ts_wire_list_reply *w, const struct ts_snapshot *s,
+			    const char *const *committed_on, size_t n_committed, size_t budget)
 {
 	const size_t head = 1 + 5;      /* the row's key and its length (<= 5 bytes) */
-	size_t bound = row_bound(row), packed, k;
+	struct ts_wire_snap_pb pb;
+	size_t bound = w->row_bound, packed, k;
 	uint8_t *at;
 
+	ts_wire_snapshot_to_pb(s, committed_on, n_committed, &pb);
+	for (size_t i = 0; i < pb.pb.n_committed_on; i++)
+		bound += strlen(pb.pb.committed_on[i]);
+	if (s->domain_xml)
+		bound += strlen(s->domain_xml);
 	list_reserve(w, head + bound);
 	at = w->buf + w->len;
-	packed = twinsnap__snapshot__pack(row, at + head);
+	packed = twinsnap__snapshot__pack(&pb.pb, at + head);
 	if (packed > bound)
-		abort();        /* row_bound() is wrong: memory is already overwritten */
+		abort();        /* the bound is wrong: memory is already overwritten */
 	k = varint_len(packed);
 	if (w->len > LIST_HEAD && w->len - LIST_HEAD + 1 + k + packed > budget)
 		return false;

@@ -91,17 +91,19 @@ struct ts_wire_list_reply {
 	uint8_t *buf;           /* room for the Reply's head, then the rows */
 	size_t len, cap;
 	uint8_t row_key;        /* SnapshotListReply.snapshots, from the descriptor */
+	size_t row_bound;       /* bytes a row takes at most, but for two of its fields */
 };
 
 /** Start an empty reply; @hint: the bytes of rows expected (0 is fine). */
 void ts_wire_list_reply_init(struct ts_wire_list_reply *w, size_t hint);
 
 /**
- * Append @row, unless the reply has a row already and the rows would then
- * take more than @budget bytes: then false, and nothing is added.
+ * Append @s as ts_wire_snapshot_to_pb() renders it, unless the reply has a
+ * row already and the rows would then take more than @budget bytes: then
+ * false, and nothing is added.
  */
-bool ts_wire_list_reply_add(struct ts_wire_list_reply *w, const Twinsnap__Snapshot *row,
-			    size_t budget);
+bool ts_wire_list_reply_add(struct ts_wire_list_reply *w, const struct ts_snapshot *s,
+			    const char *const *committed_on, size_t n_committed, size_t budget);
 
 /**
  * End it with @more; returns the packed Reply (*@len bytes), which lives in
