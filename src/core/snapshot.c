@@ -76,21 +76,24 @@ bool ts_snapshot_id_valid(const char *id)
 	return id[i] == '\0';
 }
 
+/* The bytes of a plain name (a catalog read checks every row's: a table). */
+#define PLAIN_RANGE(a, z) [a ... z] = true
+static const bool plain_byte[256] = {
+	PLAIN_RANGE('a', 'z'), PLAIN_RANGE('A', 'Z'), PLAIN_RANGE('0', '9'),
+	['.'] = true, ['_'] = true, ['-'] = true,
+};
+
 /* [A-Za-z0-9._-], 1..max-1 bytes, not starting with '.' or '-'. */
 static bool plain_name_valid(const char *name, size_t max)
 {
+	const unsigned char *p = (const unsigned char *)name;
 	size_t i;
 
 	if (!name || name[0] == '\0' || name[0] == '.' || name[0] == '-')
 		return false;
-	for (i = 0; name[i]; i++) {
-		char c = name[i];
-		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			  (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
-
-		if (!ok || i + 1 >= max)
+	for (i = 0; p[i]; i++)
+		if (!plain_byte[p[i]] || i + 1 >= max)
 			return false;
-	}
 	return true;
 }
 
