@@ -27,6 +27,7 @@
 #define TS_MAX_INFLIGHT 64
 
 struct ts_cluster_msg;
+struct ts_fx_run;
 
 /** A snapshot this PM is working on (phase CREATED..COMMITTING). */
 struct ts_inflight {
@@ -41,7 +42,8 @@ struct ts_inflight {
 	 * what resume_io resumes; none before, so a failed quiesce resumes none */
 	size_t n_minors;
 	int minors[TS_SNAP_MAX_VOLUMES];
-	bool suspend_failed;            /* a suspend-io failed: ask DRBD before resuming */
+	bool ask_drbd;                  /* a suspend-io or resume-io of this hold failed or
+					 * was killed: ask DRBD what is suspended first */
 	uint64_t held_since_ms;
 	bool from_intent;               /* held by a previous run (start-up recovery) */
 	bool intent_early;              /* recorded with the row (crash consistency) */
@@ -63,6 +65,14 @@ struct ts_inflight {
 	int jobs_rc;
 	char *jobs_err;                 /* the first failure */
 	void (*jobs_next)(struct ts_inflight *f);       /* once all are in */
+	/*
+	 * A step's effects wait for its resume-io jobs (agent_snap.c): the rest
+	 * of them, and the events for this snapshot delivered meanwhile, which
+	 * step() applies in order once the effects are done.
+	 */
+	struct ts_fx_run *paused;
+	struct ts_snap_event *deferred;
+	size_t n_deferred, cap_deferred;
 	/* phase timings (ts_now_us), logged when the snapshot becomes normal */
 	uint64_t t_delivered, t_admitted, t_frozen, t_pieces_start, t_pieces_done;
 	/* and of the hold on the primary: suspend-io, drained, resume-io */

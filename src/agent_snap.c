@@ -42,6 +42,14 @@
 #define GUARD_ASK_MS 250        /* how long the guard waits for DRBD's answer */
 #define STORE_REFRESH_MS 2000
 
+/* A step's effects on their way: where they are, and what the step still owes. */
+struct ts_fx_run {
+	struct ts_fx_list fx;
+	size_t next;                    /* the first not run yet */
+	struct ts_snap_event follow;    /* TAKE_PIECES: the PIECES event it makes */
+	bool have_follow, start_q;
+};
+
 /* ---- in-flight bookkeeping ------------------------------------------------ */
 
 static struct ts_inflight *inflight_find(struct ts_agent *a, const char *id)
@@ -78,12 +86,19 @@ static void disarm(struct ts_agent *a, qb_loop_timer_handle h, bool *armed)
 
 static void jobs_reap(struct ts_inflight *f);
 
+/* Events delivered while the row's effects wait are dropped with it, as
+ * any message for a snapshot no longer in flight is. */
 static void inflight_drop(struct ts_inflight *f)
 {
 	jobs_reap(f);
 	disarm(f->agent, f->freeze_timer, &f->freeze_armed);
 	disarm(f->agent, f->drain_timer, &f->drain_armed);
 	ts_snapshot_release(&f->row);
+	free(f->paused);
+	free(f->deferred);
+	f->paused = NULL;
+	f->deferred = NULL;
+	f->n_deferred = f->cap_deferred = 0;
 	f->used = false;
 }
 
@@ -308,7 +323,7 @@ static size_t still_suspended(struct ts_agent *a, struct ts_inflight *f, int *mi
 	char *err = NULL;
 	size_t k = 0;
 
-	if (!retry && !f->from_intent && !f->suspend_failed &&
+	if (!retry && !f->from_intent && !f->ask_drbd &&
 	    ts_now_ms() < f->held_since_ms + a->cfg->freeze_timeout_ms)
 		return n;
 	if (ts_drbd_minors_suspended(a->cfg->drbdsetup, minors, n, DRBDSETUP_TIMEOUT_MS,
@@ -328,48 +343,45 @@ static size_t still_suspended(struct ts_agent *a, struct ts_inflight *f, int *mi
 	return k;
 }
 
-static void resume_io(struct ts_agent *a, struct ts_inflight *f)
+static void resume_done(struct ts_inflight *f);
+static bool writes_catalog(enum ts_fx_kind k);
+static void step_txn_open(struct ts_agent *a, bool *open);
+
+/*
+ * resume-io of @left (@n minors), tried three times: resuming is what must
+ * never fail to happen.  @retry: a resume-io of this hold may have run
+ * already (failed, killed), so DRBD is asked first (still_suspended).
+ * 0, or -errno with *@err saying why and @left[0] a minor still held.
+ */
+static int resume_minors(struct ts_agent *a, struct ts_inflight *f, int *left, size_t n,
+			 bool retry, char **err)
+{
+	bool failed[TS_SNAP_MAX_VOLUMES];
+	int rc = -EIO;
+
+	for (int t = 0; t < 3 && rc < 0; t++) {
+		size_t k = 0;
+
+		free(*err);
+		*err = NULL;
+		n = still_suspended(a, f, left, n, retry || t > 0);
+		if (n == 0)
+			return 0;
+		rc = ts_drbd_run_each(a->cfg->drbdsetup, "resume-io", left, n,
+				      DRBDSETUP_TIMEOUT_MS, failed, err);
+		for (size_t i = 0; i < n; i++)
+			if (failed[i])
+				left[k++] = left[i];
+		n = k;
+	}
+	return rc;
+}
+
+/* The minors are resumed: thaw the guest, log, drop the intent and the guard. */
+static void resume_finish(struct ts_agent *a, struct ts_inflight *f)
 {
 	char *err = NULL;
 
-	jobs_reap(f);
-	disarm(a, f->drain_timer, &f->drain_armed);
-	if (f->n_minors)
-		ts_fault("snap/resume");
-	if (f->n_minors) {
-		int left[TS_SNAP_MAX_VOLUMES];
-		bool failed[TS_SNAP_MAX_VOLUMES];
-		size_t n = f->n_minors;
-		int rc = -EIO;
-
-		f->t_resume = ts_now_us();
-		memcpy(left, f->minors, n * sizeof(left[0]));
-		/* Resuming is what must never fail to happen: retry what failed,
-		 * and leave the intent so a restart tries again. */
-		for (int t = 0; t < 3 && rc < 0; t++) {
-			size_t k = 0;
-
-			free(err);
-			err = NULL;
-			n = still_suspended(a, f, left, n, t > 0);
-			if (n == 0) {
-				rc = 0;
-				break;
-			}
-			rc = ts_drbd_run_each(a->cfg->drbdsetup, "resume-io", left, n,
-					      DRBDSETUP_TIMEOUT_MS, failed, &err);
-			for (size_t i = 0; i < n; i++)
-				if (failed[i])
-					left[k++] = left[i];
-			n = k;
-		}
-		if (rc < 0) {
-			qb_log(LOG_CRIT, "snapshot %s: cannot resume I/O of minor %d: %s",
-			       f->row.id, left[0], err ? err : ts_strerror(rc));
-			free(err);
-			return;
-		}
-	}
 	if (f->n_minors)
 		f->t_resumed = ts_now_us();
 	for (uint32_t v = 0; v < f->row.n_volumes && f->n_minors; v++) {
@@ -401,8 +413,97 @@ static void resume_io(struct ts_agent *a, struct ts_inflight *f)
 		       f->row.vm, (unsigned long long)(ts_now_ms() - f->held_since_ms));
 	ts_catalog_intent_clear(a->catalog, f->row.id);
 	guard_release(a, f);
-	f->held = f->fsfrozen = f->suspend_failed = false;
+	f->held = f->fsfrozen = f->ask_drbd = false;
 	f->n_minors = 0;
+}
+
+/* Resume I/O at once, the loop waiting (a failure leaves the intent for a restart). */
+static void resume_io(struct ts_agent *a, struct ts_inflight *f)
+{
+	char *err = NULL;
+
+	if (f->jobs_next == resume_done)
+		f->ask_drbd = true;     /* its resume-io calls are killed half-way */
+	jobs_reap(f);
+	disarm(a, f->drain_timer, &f->drain_armed);
+	if (f->n_minors) {
+		int left[TS_SNAP_MAX_VOLUMES];
+		int rc;
+
+		ts_fault("snap/resume");
+		f->t_resume = ts_now_us();
+		memcpy(left, f->minors, f->n_minors * sizeof(left[0]));
+		rc = resume_minors(a, f, left, f->n_minors, f->ask_drbd, &err);
+		if (rc < 0) {
+			qb_log(LOG_CRIT, "snapshot %s: cannot resume I/O of minor %d: %s",
+			       f->row.id, left[0], err ? err : ts_strerror(rc));
+			free(err);
+			return;
+		}
+	}
+	resume_finish(a, f);
+}
+
+/*
+ * Resume I/O as jobs on the loop, so that the loop serves the CLI, CPG and
+ * the other snapshots while DRBD answers (with 100 VMs snapshotted at once
+ * a blocking resume held the loop ~40 ms a snapshot).  Only the usual case:
+ * this run holds every minor and nobody else may have resumed one (before
+ * the freeze deadline); otherwise resume_io.  Then resume_done, then the
+ * step's effects go on (fx_continue).  false: nothing started.
+ */
+static bool resume_io_start(struct ts_agent *a, struct ts_inflight *f)
+{
+	char minor[TS_SNAP_MAX_VOLUMES][16];
+	const char *args[TS_SNAP_MAX_VOLUMES][5];
+
+	if (!f->n_minors || f->from_intent || f->ask_drbd ||
+	    ts_now_ms() >= f->held_since_ms + a->cfg->freeze_timeout_ms)
+		return false;
+	jobs_reap(f);
+	disarm(a, f->drain_timer, &f->drain_armed);
+	ts_fault("snap/resume");
+	f->t_resume = ts_now_us();
+	for (size_t i = 0; i < f->n_minors; i++) {
+		snprintf(minor[i], sizeof(minor[i]), "%d", f->minors[i]);
+		args[i][0] = "resume-io";
+		args[i][1] = minor[i];
+		args[i][2] = NULL;
+	}
+	jobs_start(a, f, (const char *const (*)[5])args, f->n_minors, resume_done);
+	return true;
+}
+
+static void fx_continue(struct ts_inflight *f);
+
+/* The resume-io jobs are in: what failed is tried again at once, asking DRBD first. */
+static void resume_done(struct ts_inflight *f)
+{
+	struct ts_agent *a = f->agent;
+	int rc = 0;
+
+	if (f->jobs_rc < 0) {
+		int left[TS_SNAP_MAX_VOLUMES];
+		char *err = NULL;
+
+		qb_log(LOG_WARNING, "snapshot %s: resume-io failed (%s): trying again", f->row.id,
+		       f->jobs_err);
+		jobs_reset(f);
+		memcpy(left, f->minors, f->n_minors * sizeof(left[0]));
+		rc = resume_minors(a, f, left, f->n_minors, true, &err);
+		if (rc < 0)
+			qb_log(LOG_CRIT, "snapshot %s: cannot resume I/O of minor %d: %s",
+			       f->row.id, left[0], err ? err : ts_strerror(rc));
+		free(err);
+	}
+	jobs_reset(f);
+	/* The intent's removal joins the next catalog write of the step, as in run_fx. */
+	if (f->paused && f->paused->next < f->paused->fx.n &&
+	    writes_catalog(f->paused->fx.items[f->paused->next].kind))
+		step_txn_open(a, &a->step_txn);
+	if (rc == 0)
+		resume_finish(a, f);
+	fx_continue(f);
 }
 
 static void step(struct ts_agent *a, struct ts_inflight *f, struct ts_snapshot *row,
@@ -631,7 +732,7 @@ static void suspended(struct ts_inflight *f)
 	if (f->jobs_rc < 0) {
 		/* A suspend-io that failed or was killed at its timeout may
 		 * still have taken effect: the resume asks DRBD which are. */
-		f->suspend_failed = true;
+		f->ask_drbd = true;
 		snprintf(msg, sizeof(msg), "%s", f->jobs_err);
 		jobs_reset(f);
 		quiesced(f, -EIO, "quiesce_failed", msg);
@@ -769,14 +870,18 @@ static void step_txn_commit(struct ts_agent *a, const struct ts_snapshot *row, b
 		qb_log(LOG_CRIT, "snapshot %s: cannot commit its catalog changes", row->id);
 }
 
-static void run_fx(struct ts_agent *a, struct ts_inflight *f, struct ts_snapshot *row,
-		   const struct ts_fx_list *fx)
+/*
+ * Run @r's effects from r->next.  Returns true when they wait for resume-io
+ * jobs (f->paused has them; resume_done goes on): the caller must leave
+ * the row alone until then.
+ */
+static bool run_fx(struct ts_agent *a, struct ts_inflight *f, struct ts_snapshot *row,
+		   struct ts_fx_run *r)
 {
-	struct ts_snap_event follow = { 0 };
-	bool have_follow = false, start_q = false;
+	const struct ts_fx_list *fx = &r->fx;
 	bool *txn = &a->step_txn;
 
-	for (size_t i = 0; i < fx->n; i++) {
+	for (size_t i = r->next; i < fx->n; i++) {
 		const struct ts_fx *e = &fx->items[i];
 
 		qb_log(LOG_DEBUG, "snapshot %s: %s", row->id, ts_fx_str(e->kind));
@@ -798,7 +903,7 @@ static void run_fx(struct ts_agent *a, struct ts_inflight *f, struct ts_snapshot
 			send_simple(a, TS_CMSG_ABORT, row, e, TS_CONS_CRASH);
 			break;
 		case TS_FX_QUIESCE:
-			start_q = f != NULL;
+			r->start_q = f != NULL;
 			/* Crash consistency freezes nothing before suspend-io:
 			 * the freeze intent joins the step's transaction (the
 			 * row's), one fdatasync fewer before the hold.  Its
@@ -808,6 +913,12 @@ static void run_fx(struct ts_agent *a, struct ts_inflight *f, struct ts_snapshot
 				f->intent_early = record_intent_early(a, f) == 0;
 			break;
 		case TS_FX_RESUME:
+			if (f && row == &f->row && resume_io_start(a, f)) {
+				r->next = i + 1;
+				f->paused = ts_xmalloc(sizeof(*r));
+				*f->paused = *r;
+				return true;
+			}
 			/* The intent's removal need not be durable before what
 			 * follows: it joins the step's next catalog write (a
 			 * restart finds the intent and resumes only what DRBD
@@ -823,12 +934,12 @@ static void run_fx(struct ts_agent *a, struct ts_inflight *f, struct ts_snapshot
 			ts_fault("snap/frozen");
 			if (f)
 				f->t_pieces_start = ts_now_us();
-			follow.kind = TS_EV_PIECES;
-			follow.err = take_pieces(a, row, msg, sizeof(msg));
+			r->follow.kind = TS_EV_PIECES;
+			r->follow.err = take_pieces(a, row, msg, sizeof(msg));
 			if (f)
 				f->t_pieces_done = ts_now_us();
-			snprintf(follow.message, sizeof(follow.message), "%s", msg);
-			have_follow = true;
+			snprintf(r->follow.message, sizeof(r->follow.message), "%s", msg);
+			r->have_follow = true;
 			ts_agent_publish_soon(a);
 			break;
 		}
@@ -867,7 +978,8 @@ static void run_fx(struct ts_agent *a, struct ts_inflight *f, struct ts_snapshot
 			break;
 		}
 	}
-	if (have_follow) {
+	r->next = fx->n;
+	if (r->have_follow) {
 		/*
 		 * The pieces' step writes what nobody sees until the step that
 		 * follows does something visible, which commits it first: the
@@ -875,13 +987,15 @@ static void run_fx(struct ts_agent *a, struct ts_inflight *f, struct ts_snapshot
 		 * while the primary holds I/O).  A crash before that commit
 		 * leaves piece files without rows, removed with the snapshot.
 		 */
-		step(a, f, row, &follow);
+		r->have_follow = false;
+		step(a, f, row, &r->follow);
 		step_txn_commit(a, row, txn);   /* the follow-up was ignored */
-		return;
+		return false;
 	}
 	step_txn_commit(a, row, txn);
-	if (start_q && f->used && strcmp(f->row.id, row->id) == 0)
+	if (r->start_q && f->used && strcmp(f->row.id, row->id) == 0)
 		start_quiesce(a, f);
+	return false;
 }
 
 static double span_ms(uint64_t from, uint64_t to)
@@ -923,10 +1037,66 @@ static void log_timing(const struct ts_inflight *f)
  * One machine step for a row: in flight (@f set, @row == &f->row) or
  * settled (@f NULL, @row loaded from the catalog).
  */
+/* Keep @ev for when @f's effects are done (step() applies it then). */
+static void defer_event(struct ts_inflight *f, const struct ts_snap_event *ev)
+{
+	if (f->n_deferred == f->cap_deferred) {
+		f->cap_deferred = f->cap_deferred ? 2 * f->cap_deferred : 4;
+		f->deferred = realloc(f->deferred, f->cap_deferred * sizeof(*ev));
+		if (!f->deferred)
+			abort();        /* as ts_xmalloc: the agent cannot go on without it */
+	}
+	f->deferred[f->n_deferred++] = *ev;
+	qb_log(LOG_DEBUG, "snapshot %s: event %s waits for the resume", f->row.id,
+	       ts_snap_event_str(ev->kind));
+}
+
+/* After a step's effects: a settled row leaves the in-flight table. */
+static void step_settle(struct ts_agent *a, struct ts_inflight *f, struct ts_snapshot *row,
+			const struct ts_fx_list *fx)
+{
+	if (!f || !f->used || row != &f->row || f->paused)
+		return;
+	if (f->row.phase == TS_PH_NORMAL)
+		log_timing(f);
+	if (ts_fx_removes_row(fx) || f->row.phase == TS_PH_NORMAL ||
+	    f->row.phase == TS_PH_PENDING) {
+		if (f->held)
+			resume_io(a, f);        /* never leave a settled snapshot holding I/O */
+		inflight_drop(f);
+	}
+}
+
+/* The resume a step waited for is done: its other effects, then what was delivered meanwhile. */
+static void fx_continue(struct ts_inflight *f)
+{
+	struct ts_agent *a = f->agent;
+	struct ts_fx_run *r = f->paused;
+
+	if (!r)
+		return;
+	f->paused = NULL;
+	if (!run_fx(a, f, &f->row, r))
+		step_settle(a, f, &f->row, &r->fx);
+	free(r);
+	while (f->used && !f->paused && f->n_deferred > 0) {
+		struct ts_snap_event ev = f->deferred[0];
+
+		memmove(f->deferred, f->deferred + 1, --f->n_deferred * sizeof(ev));
+		step(a, f, &f->row, &ev);
+	}
+}
+
 static void step(struct ts_agent *a, struct ts_inflight *f, struct ts_snapshot *row,
 		 const struct ts_snap_event *ev)
 {
-	struct ts_fx_list fx = { 0 };
+	struct ts_fx_run r = { .next = 0 };
+
+	/* The row's last step still runs its effects: this one comes after them. */
+	if (f && f->used && row == &f->row && f->paused) {
+		defer_event(f, ev);
+		return;
+	}
 
 	/*
 	 * The freeze deadline is checked before anything else is applied: the
@@ -946,24 +1116,19 @@ static void step(struct ts_agent *a, struct ts_inflight *f, struct ts_snapshot *
 		step(a, f, row, &timeout);
 		if (!f->used || row != &f->row)
 			return;
+		if (f->paused) {
+			defer_event(f, ev);
+			return;
+		}
 	}
 
-	if (ts_snapfsm_step(a->nodeid, row, ev, &fx) != TS_FSM_APPLIED) {
+	if (ts_snapfsm_step(a->nodeid, row, ev, &r.fx) != TS_FSM_APPLIED) {
 		qb_log(LOG_DEBUG, "snapshot %s: event %s ignored in phase %s", row->id,
 		       ts_snap_event_str(ev->kind), ts_snap_phase_str(row->phase));
 		return;
 	}
-	run_fx(a, f, row, &fx);
-	if (!f || !f->used || row != &f->row)
-		return;
-	if (f->row.phase == TS_PH_NORMAL)
-		log_timing(f);
-	if (ts_fx_removes_row(&fx) || f->row.phase == TS_PH_NORMAL ||
-	    f->row.phase == TS_PH_PENDING) {
-		if (f->held)
-			resume_io(a, f);        /* never leave a settled snapshot holding I/O */
-		inflight_drop(f);
-	}
+	if (!run_fx(a, f, row, &r))
+		step_settle(a, f, row, &r.fx);
 }
 
 /* ---- CREATE ------------------------------------------------------------------------- */
@@ -1010,7 +1175,7 @@ static void handle_create(struct ts_agent *a, uint32_t origin, struct ts_cluster
 	struct ts_peer *p[2];
 	struct ts_snapshot *row = &m->snap;
 	struct ts_inflight *f;
-	struct ts_fx_list fx = { 0 };
+	struct ts_fx_run r = { .next = 0 };
 	size_t busy = 0;
 	uint64_t t_delivered = ts_now_us();
 
@@ -1057,7 +1222,7 @@ static void handle_create(struct ts_agent *a, uint32_t origin, struct ts_cluster
 	}
 	f->t_delivered = t_delivered;
 	f->t_admitted = ts_now_us();
-	ts_snapfsm_start(a->nodeid, &f->row, &fx);
+	ts_snapfsm_start(a->nodeid, &f->row, &r.fx);
 	/*
 	 * --no-wait is answered before the effects run: on the primary they
 	 * include the quiesce, and the requester (a schedule firing for many
@@ -1066,7 +1231,7 @@ static void handle_create(struct ts_agent *a, uint32_t origin, struct ts_cluster
 	 */
 	if (m->no_wait && origin == a->nodeid)
 		ts_agent_answer_pending(a, row->request, 0, "", "created", &f->row);
-	run_fx(a, f, &f->row, &fx);
+	run_fx(a, f, &f->row, &r);
 }
 
 /* ---- reconciliation --------------------------------------------------------------------- */
