@@ -42,6 +42,9 @@ struct ts_inflight {
 	 * what resume_io resumes; none before, so a failed quiesce resumes none */
 	size_t n_minors;
 	int minors[TS_SNAP_MAX_VOLUMES];
+	bool has_slot;                  /* one of the max_holds (quiesce to resume) */
+	bool wants_slot;                /* waits for one, in phase created */
+	uint64_t slot_seq;              /* the order they wait in */
 	bool ask_drbd;                  /* a suspend-io or resume-io of this hold failed or
 					 * was killed: ask DRBD what is suspended first */
 	uint64_t held_since_ms;
@@ -133,6 +136,9 @@ struct ts_agent {
 	struct ts_node_report *report;          /* ours, rebuilt on DRBD changes */
 	struct ts_node_report *published;       /* what we last multicast */
 	bool publish_queued;
+	size_t n_holds;                         /* in-flight rows with a hold slot */
+	uint64_t slot_seq;
+	bool slot_job_queued;
 	struct ts_list_ahead *list_ahead;       /* agent_snap_ipc.c: a list's next page */
 
 	uint64_t next_token;

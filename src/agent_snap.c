@@ -85,6 +85,7 @@ static void disarm(struct ts_agent *a, qb_loop_timer_handle h, bool *armed)
 }
 
 static void jobs_reap(struct ts_inflight *f);
+static void release_hold_slot(struct ts_agent *a, struct ts_inflight *f);
 
 /* Events delivered while the row's effects wait are dropped with it, as
  * any message for a snapshot no longer in flight is. */
@@ -94,6 +95,7 @@ static void inflight_drop(struct ts_inflight *f)
 	disarm(f->agent, f->freeze_timer, &f->freeze_armed);
 	disarm(f->agent, f->drain_timer, &f->drain_armed);
 	ts_snapshot_release(&f->row);
+	release_hold_slot(f->agent, f);
 	free(f->paused);
 	free(f->deferred);
 	f->paused = NULL;
@@ -415,6 +417,7 @@ static void resume_finish(struct ts_agent *a, struct ts_inflight *f)
 	guard_release(a, f);
 	f->held = f->fsfrozen = f->ask_drbd = false;
 	f->n_minors = 0;
+	release_hold_slot(a, f);
 }
 
 /* Resume I/O at once, the loop waiting (a failure leaves the intent for a restart). */
@@ -658,6 +661,84 @@ static int record_intent_early(struct ts_agent *a, struct ts_inflight *f)
 	return ts_catalog_intent_add(a->catalog, f->row.id, minors, n, false, f->row.vm);
 }
 
+static void on_freeze_timer(void *data);
+static void start_quiesce(struct ts_agent *a, struct ts_inflight *f);
+
+static void arm_freeze_timer(struct ts_agent *a, struct ts_inflight *f)
+{
+	f->freeze_armed = qb_loop_timer_add(a->loop, QB_LOOP_HIGH,
+					    (uint64_t)a->cfg->freeze_timeout_ms * NS_PER_MS, f,
+					    on_freeze_timer, &f->freeze_timer) == 0;
+}
+
+/*
+ * At most max_holds snapshots quiesce at once on this PM: a schedule
+ * firing for a hundred VMs otherwise has them all suspended together,
+ * each waiting for DRBD behind the others, and every VM's I/O held for
+ * the whole storm instead of for its own snapshot.  The others wait in
+ * phase `created`, holding nothing, without the freeze timer, which counts
+ * from their own start.  A hold ends in resume_finish (or with the row).
+ */
+static bool take_hold_slot(struct ts_agent *a, struct ts_inflight *f)
+{
+	if (f->has_slot)
+		return true;
+	if (a->n_holds >= a->cfg->max_holds) {
+		disarm(a, f->freeze_timer, &f->freeze_armed);
+		if (!f->wants_slot) {
+			f->wants_slot = true;
+			f->slot_seq = ++a->slot_seq;
+			qb_log(LOG_INFO, "snapshot %s: waits for one of the %u snapshots holding "
+			       "I/O here (max_holds)", f->row.id, a->cfg->max_holds);
+		}
+		return false;
+	}
+	f->wants_slot = false;
+	f->has_slot = true;
+	a->n_holds++;
+	return true;
+}
+
+static void on_slot_free(void *data);
+
+static void release_hold_slot(struct ts_agent *a, struct ts_inflight *f)
+{
+	f->wants_slot = false;
+	if (!f->has_slot)
+		return;
+	f->has_slot = false;
+	a->n_holds--;
+	/* the next one starts from the loop, not inside this snapshot's step */
+	if (!a->slot_job_queued)
+		a->slot_job_queued = qb_loop_job_add(a->loop, QB_LOOP_HIGH, a, on_slot_free) == 0;
+}
+
+static void on_slot_free(void *data)
+{
+	struct ts_agent *a = data;
+
+	a->slot_job_queued = false;
+	while (a->n_holds < a->cfg->max_holds) {
+		struct ts_inflight *next = NULL;
+
+		for (size_t i = 0; i < TS_MAX_INFLIGHT; i++) {
+			struct ts_inflight *f = &a->inflight[i];
+
+			if (f->used && f->wants_slot && (!next || f->slot_seq < next->slot_seq))
+				next = f;
+		}
+		if (!next)
+			return;
+		next->wants_slot = false;
+		if (next->row.phase != TS_PH_CREATED || next->row.abort_sent || next->paused)
+			continue;
+		/* its hold starts now: the freeze timeout counts from here */
+		disarm(a, next->freeze_timer, &next->freeze_armed);
+		arm_freeze_timer(a, next);
+		start_quiesce(a, next);
+	}
+}
+
 static void start_quiesce(struct ts_agent *a, struct ts_inflight *f)
 {
 	enum ts_consistency want = f->row.consistency_requested;
@@ -666,6 +747,8 @@ static void start_quiesce(struct ts_agent *a, struct ts_inflight *f)
 	char msg[256], *err = NULL, minor[TS_SNAP_MAX_VOLUMES][16];
 	const char *args[TS_SNAP_MAX_VOLUMES][5];
 
+	if (!take_hold_slot(a, f))
+		return;
 	ts_fault("snap/quiesce");
 	f->achieved = TS_CONS_CRASH;
 	/* f->minors only once suspend-io is on its way: they are what resume_io resumes */
@@ -967,10 +1050,7 @@ static bool run_fx(struct ts_agent *a, struct ts_inflight *f, struct ts_snapshot
 			break;
 		case TS_FX_ARM_TIMER:
 			if (f && !f->freeze_armed)
-				f->freeze_armed = qb_loop_timer_add(
-					a->loop, QB_LOOP_HIGH,
-					(uint64_t)a->cfg->freeze_timeout_ms * NS_PER_MS, f,
-					on_freeze_timer, &f->freeze_timer) == 0;
+				arm_freeze_timer(a, f);
 			break;
 		case TS_FX_DISARM_TIMER:
 			if (f)

@@ -50,6 +50,7 @@ static const struct key_spec keys[] = {
 	{ "store", "dir", K_PATH, OFF(store_dir), 0, 0 },
 	{ "snapshot", "freeze_timeout_ms", K_UINT, OFF(freeze_timeout_ms), 100, 50000 },
 	{ "snapshot", "drain", K_BOOL, OFF(drain), 0, 0 },
+	{ "snapshot", "max_holds", K_UINT, OFF(max_holds), 1, 64 },
 };
 
 static const struct { const char *name; int level; } log_levels[] = {
@@ -87,6 +88,7 @@ static struct ts_config *config_defaults(void)
 	c->store_dir = xstrdup(TS_LOCALSTATEDIR "/lib/twinsnap/volumes");
 	c->freeze_timeout_ms = 10000;
 	c->drain = true;
+	c->max_holds = 8;
 	return c;
 }
 

@@ -31,6 +31,7 @@ struct ts_config {
 	char *store_dir;
 	unsigned freeze_timeout_ms;
 	bool drain;             /* wait for in-flight writes; "no" only to demonstrate why */
+	unsigned max_holds;     /* snapshots holding I/O at once on this PM; more wait */
 };
 
 /**

@@ -64,6 +64,7 @@ START_TEST(test_defaults_when_missing_and_allowed)
 	ck_assert_str_eq(cfg->cpg_group, "twinsnap");
 	ck_assert_ptr_null(cfg->node_name);
 	ck_assert_uint_eq(cfg->poll_interval_ms, 1000);
+	ck_assert_uint_eq(cfg->max_holds, 8);
 	ck_assert_int_eq(cfg->log_level, LOG_INFO);
 	ts_config_free(cfg);
 }
@@ -90,7 +91,7 @@ START_TEST(test_values_are_read)
 		   "[cluster]\nnode_name = pm2\ncpg_group = lab\n"
 		   "[drbd]\ndrbdsetup = /opt/drbdsetup\npoll_interval_ms = 250\n"
 		   "restart_min_ms = 100\nrestart_max_ms = 100\n"
-		   "[libvirt]\nuri = test:///x.xml\n");
+		   "[libvirt]\nuri = test:///x.xml\n[snapshot]\nmax_holds = 2\n");
 	ck_assert_int_eq(ts_config_load(path, true, &cfg, &err), 0);
 	ck_assert_str_eq(cfg->path, path);
 	ck_assert_str_eq(cfg->state_dir, "/srv/ts");
@@ -102,6 +103,7 @@ START_TEST(test_values_are_read)
 	ck_assert_uint_eq(cfg->poll_interval_ms, 250);
 	ck_assert_uint_eq(cfg->restart_max_ms, 100);
 	ck_assert_str_eq(cfg->libvirt_uri, "test:///x.xml");
+	ck_assert_uint_eq(cfg->max_holds, 2);
 	ts_config_free(cfg);
 }
 END_TEST
@@ -116,6 +118,8 @@ START_TEST(test_errors_name_what_is_wrong)
 	expect_error("[drbd]\npoll_interval_ms=abc\n", "'abc' is not a number in 50..60000");
 	expect_error("[drbd]\npoll_interval_ms=-5\n", "is not a number");
 	expect_error("[drbd]\npoll_interval_ms=10\n", "50..60000");
+	expect_error("[snapshot]\nmax_holds=0\n", "1..64");
+	expect_error("[snapshot]\nmax_holds=65\n", "1..64");
 	expect_error("[drbd]\npoll_interval_ms=99999999999999999999\n", "is not a number");
 	expect_error("[drbd]\nrestart_min_ms=5000\nrestart_max_ms=1000\n",
 		     "restart_max_ms (1000) is below restart_min_ms (5000)");

@@ -267,6 +267,7 @@ log_lines() { wc -l <"$(agent_log "$1")"; }
 agent_default() {
 	grep -qx "freeze_timeout_ms = ${TWINSNAP_LAB_FREEZE_TIMEOUT_MS:-10000}" "$LAB/$1/twinsnap.conf" &&
 		grep -qx "drain = ${TWINSNAP_LAB_DRAIN:-yes}" "$LAB/$1/twinsnap.conf" &&
+		grep -qx "max_holds = ${TWINSNAP_LAB_MAX_HOLDS:-8}" "$LAB/$1/twinsnap.conf" &&
 		grep -qx "admin_group = ${TWINSNAP_LAB_ADMIN_GROUP:-}" "$LAB/$1/twinsnap.conf"
 }
 
