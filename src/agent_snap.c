@@ -450,19 +450,23 @@ static void resume_io(struct ts_agent *a, struct ts_inflight *f)
 /*
  * Resume I/O as jobs on the loop, so that the loop serves the CLI, CPG and
  * the other snapshots while DRBD answers (with 100 VMs snapshotted at once
- * a blocking resume held the loop ~40 ms a snapshot).  Only the usual case:
- * this run holds every minor and nobody else may have resumed one (before
- * the freeze deadline); otherwise resume_io.  Then resume_done, then the
- * step's effects go on (fx_continue).  false: nothing started.
+ * a blocking resume held the loop ~40 ms a snapshot).  Only the usual case
+ * (resume_async_ok): this run holds every minor and nobody else may have
+ * resumed one (before the freeze deadline); otherwise resume_io.  Then
+ * resume_done, then the step's effects go on (fx_continue) -- at once if
+ * no job could be started, so the caller sets f->paused first.
  */
-static bool resume_io_start(struct ts_agent *a, struct ts_inflight *f)
+static bool resume_async_ok(struct ts_agent *a, const struct ts_inflight *f)
+{
+	return f->n_minors && !f->from_intent && !f->ask_drbd &&
+	       ts_now_ms() < f->held_since_ms + a->cfg->freeze_timeout_ms;
+}
+
+static void resume_io_start(struct ts_agent *a, struct ts_inflight *f)
 {
 	char minor[TS_SNAP_MAX_VOLUMES][16];
 	const char *args[TS_SNAP_MAX_VOLUMES][5];
 
-	if (!f->n_minors || f->from_intent || f->ask_drbd ||
-	    ts_now_ms() >= f->held_since_ms + a->cfg->freeze_timeout_ms)
-		return false;
 	jobs_reap(f);
 	disarm(a, f->drain_timer, &f->drain_armed);
 	ts_fault("snap/resume");
@@ -474,7 +478,6 @@ static bool resume_io_start(struct ts_agent *a, struct ts_inflight *f)
 		args[i][2] = NULL;
 	}
 	jobs_start(a, f, (const char *const (*)[5])args, f->n_minors, resume_done);
-	return true;
 }
 
 static void fx_continue(struct ts_inflight *f);
@@ -996,10 +999,11 @@ static bool run_fx(struct ts_agent *a, struct ts_inflight *f, struct ts_snapshot
 				f->intent_early = record_intent_early(a, f) == 0;
 			break;
 		case TS_FX_RESUME:
-			if (f && row == &f->row && resume_io_start(a, f)) {
+			if (f && row == &f->row && resume_async_ok(a, f)) {
 				r->next = i + 1;
 				f->paused = ts_xmalloc(sizeof(*r));
 				*f->paused = *r;
+				resume_io_start(a, f);
 				return true;
 			}
 			/* The intent's removal need not be durable before what
@@ -1741,6 +1745,9 @@ void ts_snap_fini(struct ts_agent *a)
 		digest_acc_reset(&a->digest_acc[i]);
 	if (a->catalog)
 		qb_loop_timer_del(a->loop, a->store_timer);
+	if (a->slot_job_queued)
+		qb_loop_job_del(a->loop, QB_LOOP_HIGH, a, on_slot_free);
+	a->slot_job_queued = false;
 	ts_snap_ipc_fini(a);
 	ts_store_close(a->store);
 	ts_catalog_close(a->catalog);
