@@ -346,6 +346,7 @@ static size_t still_suspended(struct ts_agent *a, struct ts_inflight *f, int *mi
 }
 
 static void resume_done(struct ts_inflight *f);
+static void fx_continue(struct ts_inflight *f);
 static bool writes_catalog(enum ts_fx_kind k);
 static void step_txn_open(struct ts_agent *a, bool *open);
 
@@ -420,20 +421,15 @@ static void resume_finish(struct ts_agent *a, struct ts_inflight *f)
 	release_hold_slot(a, f);
 }
 
-/* Resume I/O at once, the loop waiting (a failure leaves the intent for a restart). */
-static void resume_io(struct ts_agent *a, struct ts_inflight *f)
+/* resume-io of f's minors at once, then resume_finish; a failure leaves the intent for a restart. */
+static void resume_now(struct ts_agent *a, struct ts_inflight *f)
 {
 	char *err = NULL;
 
-	if (f->jobs_next == resume_done)
-		f->ask_drbd = true;     /* its resume-io calls are killed half-way */
-	jobs_reap(f);
-	disarm(a, f->drain_timer, &f->drain_armed);
 	if (f->n_minors) {
 		int left[TS_SNAP_MAX_VOLUMES];
 		int rc;
 
-		ts_fault("snap/resume");
 		f->t_resume = ts_now_us();
 		memcpy(left, f->minors, f->n_minors * sizeof(left[0]));
 		rc = resume_minors(a, f, left, f->n_minors, f->ask_drbd, &err);
@@ -445,6 +441,26 @@ static void resume_io(struct ts_agent *a, struct ts_inflight *f)
 		}
 	}
 	resume_finish(a, f);
+}
+
+/* Resume I/O at once, the loop waiting. */
+static void resume_io(struct ts_agent *a, struct ts_inflight *f)
+{
+	if (f->jobs_next == resume_done)
+		f->ask_drbd = true;     /* its resume-io calls are killed half-way */
+	jobs_reap(f);
+	disarm(a, f->drain_timer, &f->drain_armed);
+	if (f->n_minors)
+		ts_fault("snap/resume");
+	resume_now(a, f);
+}
+
+/* The intent's removal joins the next catalog write of the paused step, as in run_fx. */
+static void resume_txn_join(struct ts_agent *a, const struct ts_inflight *f)
+{
+	if (f->paused && f->paused->next < f->paused->fx.n &&
+	    writes_catalog(f->paused->fx.items[f->paused->next].kind))
+		step_txn_open(a, &a->step_txn);
 }
 
 /*
@@ -470,6 +486,14 @@ static void resume_io_start(struct ts_agent *a, struct ts_inflight *f)
 	jobs_reap(f);
 	disarm(a, f->drain_timer, &f->drain_armed);
 	ts_fault("snap/resume");
+	if (!resume_async_ok(a, f)) {
+		/* The deadline passed meanwhile (the agent stalled): the freeze
+		 * guard may have resumed, so DRBD is asked first. */
+		resume_txn_join(a, f);
+		resume_now(a, f);
+		fx_continue(f);
+		return;
+	}
 	f->t_resume = ts_now_us();
 	for (size_t i = 0; i < f->n_minors; i++) {
 		snprintf(minor[i], sizeof(minor[i]), "%d", f->minors[i]);
@@ -479,8 +503,6 @@ static void resume_io_start(struct ts_agent *a, struct ts_inflight *f)
 	}
 	jobs_start(a, f, (const char *const (*)[5])args, f->n_minors, resume_done);
 }
-
-static void fx_continue(struct ts_inflight *f);
 
 /* The resume-io jobs are in: what failed is tried again at once, asking DRBD first. */
 static void resume_done(struct ts_inflight *f)
@@ -503,10 +525,7 @@ static void resume_done(struct ts_inflight *f)
 		free(err);
 	}
 	jobs_reset(f);
-	/* The intent's removal joins the next catalog write of the step, as in run_fx. */
-	if (f->paused && f->paused->next < f->paused->fx.n &&
-	    writes_catalog(f->paused->fx.items[f->paused->next].kind))
-		step_txn_open(a, &a->step_txn);
+	resume_txn_join(a, f);
 	if (rc == 0)
 		resume_finish(a, f);
 	fx_continue(f);
