@@ -193,6 +193,22 @@ static void jobs_start(struct ts_agent *a, struct ts_inflight *f, const char *co
 	jobs_settle(f);
 }
 
+/* `drbdsetup VERB MINOR` for each of f's minors, as jobs, then @next. */
+static void jobs_start_minors(struct ts_agent *a, struct ts_inflight *f, const char *verb,
+			      void (*next)(struct ts_inflight *f))
+{
+	char minor[TS_SNAP_MAX_VOLUMES][16];
+	const char *args[TS_SNAP_MAX_VOLUMES][5];
+
+	for (size_t i = 0; i < f->n_minors; i++) {
+		snprintf(minor[i], sizeof(minor[i]), "%d", f->minors[i]);
+		args[i][0] = verb;
+		args[i][1] = minor[i];
+		args[i][2] = NULL;
+	}
+	jobs_start(a, f, (const char *const (*)[5])args, f->n_minors, next);
+}
+
 /* ---- I/O hold and release (primary) ------------------------------------------- */
 
 /*
@@ -421,7 +437,10 @@ static void resume_finish(struct ts_agent *a, struct ts_inflight *f)
 	release_hold_slot(a, f);
 }
 
-/* resume-io of f's minors at once, then resume_finish; a failure leaves the intent for a restart. */
+/*
+ * resume-io of f's minors at once (asking DRBD first if f->ask_drbd), then
+ * resume_finish; a failure leaves the intent for a restart.
+ */
 static void resume_now(struct ts_agent *a, struct ts_inflight *f)
 {
 	char *err = NULL;
@@ -430,7 +449,6 @@ static void resume_now(struct ts_agent *a, struct ts_inflight *f)
 		int left[TS_SNAP_MAX_VOLUMES];
 		int rc;
 
-		f->t_resume = ts_now_us();
 		memcpy(left, f->minors, f->n_minors * sizeof(left[0]));
 		rc = resume_minors(a, f, left, f->n_minors, f->ask_drbd, &err);
 		if (rc < 0) {
@@ -450,8 +468,10 @@ static void resume_io(struct ts_agent *a, struct ts_inflight *f)
 		f->ask_drbd = true;     /* its resume-io calls are killed half-way */
 	jobs_reap(f);
 	disarm(a, f->drain_timer, &f->drain_armed);
-	if (f->n_minors)
+	if (f->n_minors) {
 		ts_fault("snap/resume");
+		f->t_resume = ts_now_us();
+	}
 	resume_now(a, f);
 }
 
@@ -480,53 +500,38 @@ static bool resume_async_ok(struct ts_agent *a, const struct ts_inflight *f)
 
 static void resume_io_start(struct ts_agent *a, struct ts_inflight *f)
 {
-	char minor[TS_SNAP_MAX_VOLUMES][16];
-	const char *args[TS_SNAP_MAX_VOLUMES][5];
-
 	jobs_reap(f);
 	disarm(a, f->drain_timer, &f->drain_armed);
 	ts_fault("snap/resume");
 	if (!resume_async_ok(a, f)) {
 		/* The deadline passed meanwhile (the agent stalled): the freeze
 		 * guard may have resumed, so DRBD is asked first. */
+		f->t_resume = ts_now_us();
 		resume_txn_join(a, f);
 		resume_now(a, f);
 		fx_continue(f);
 		return;
 	}
 	f->t_resume = ts_now_us();
-	for (size_t i = 0; i < f->n_minors; i++) {
-		snprintf(minor[i], sizeof(minor[i]), "%d", f->minors[i]);
-		args[i][0] = "resume-io";
-		args[i][1] = minor[i];
-		args[i][2] = NULL;
-	}
-	jobs_start(a, f, (const char *const (*)[5])args, f->n_minors, resume_done);
+	jobs_start_minors(a, f, "resume-io", resume_done);
 }
 
 /* The resume-io jobs are in: what failed is tried again at once, asking DRBD first. */
 static void resume_done(struct ts_inflight *f)
 {
 	struct ts_agent *a = f->agent;
-	int rc = 0;
+	bool failed = f->jobs_rc < 0;
 
-	if (f->jobs_rc < 0) {
-		int left[TS_SNAP_MAX_VOLUMES];
-		char *err = NULL;
-
+	if (failed) {
 		qb_log(LOG_WARNING, "snapshot %s: resume-io failed (%s): trying again", f->row.id,
 		       f->jobs_err);
-		jobs_reset(f);
-		memcpy(left, f->minors, f->n_minors * sizeof(left[0]));
-		rc = resume_minors(a, f, left, f->n_minors, true, &err);
-		if (rc < 0)
-			qb_log(LOG_CRIT, "snapshot %s: cannot resume I/O of minor %d: %s",
-			       f->row.id, left[0], err ? err : ts_strerror(rc));
-		free(err);
+		f->ask_drbd = true;
 	}
 	jobs_reset(f);
 	resume_txn_join(a, f);
-	if (rc == 0)
+	if (failed)
+		resume_now(a, f);
+	else
 		resume_finish(a, f);
 	fx_continue(f);
 }
@@ -766,8 +771,7 @@ static void start_quiesce(struct ts_agent *a, struct ts_inflight *f)
 	enum ts_consistency want = f->row.consistency_requested;
 	int minors[TS_SNAP_MAX_VOLUMES];
 	size_t n_minors;
-	char msg[256], *err = NULL, minor[TS_SNAP_MAX_VOLUMES][16];
-	const char *args[TS_SNAP_MAX_VOLUMES][5];
+	char msg[256], *err = NULL;
 
 	if (!take_hold_slot(a, f))
 		return;
@@ -820,13 +824,7 @@ static void start_quiesce(struct ts_agent *a, struct ts_inflight *f)
 	f->held_since_ms = ts_now_ms();
 	f->held = true;
 	f->t_suspend = ts_now_us();
-	for (size_t i = 0; i < f->n_minors; i++) {
-		snprintf(minor[i], sizeof(minor[i]), "%d", f->minors[i]);
-		args[i][0] = "suspend-io";
-		args[i][1] = minor[i];
-		args[i][2] = NULL;
-	}
-	jobs_start(a, f, (const char *const (*)[5])args, f->n_minors, suspended);
+	jobs_start_minors(a, f, "suspend-io", suspended);
 }
 
 /* The suspend-io calls are in. */
